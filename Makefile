@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make              mosix.ko for KVER (default: the running kernel if its
+#                   headers are installed, else every kernel of the test
+#                   matrix) and mosctl
+# make deps         install everything the build and tests need
+# make check        unit tests + VM tests on every kernel of the matrix
+# make demo         a guest running the module, driven by mosctl
+# make unit|vm|bench|fuzz|sparse|checkpatch|install|dkms-install|clean
+
+KVER ?=
+KDIR ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+V ?= 0
+
+top := $(CURDIR)
+matrix_file := $(top)/.deps/matrix
+matrix = $(shell awk '{print $$1}' $(matrix_file) 2>/dev/null)
+
+ifneq ($(KDIR),)
+kvers := -
+else ifneq ($(KVER),)
+kvers := $(KVER)
+else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
+kvers := $(shell uname -r)
+else
+kvers = $(matrix)
+endif
+
+CC ?= cc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	-I$(top)/include -I$(top)/module $(CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+map_src := module/mosix_map.c
+mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
+mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h include/uapi/linux/mosix.h
+unit_src := $(wildcard tests/unit/*.c)
+
+.PHONY: all module mosctl deps deps-if-missing unit vm check demo bench fuzz \
+	sparse checkpatch install dkms-install clean
+
+all: module mosctl
+
+module: deps-if-missing
+	@set -e; for k in $(kvers); do \
+		echo "  KBUILD  mosix.ko for $${k}"; \
+		KDIR="$(KDIR)" $(top)/tools/build-module.sh $$k $(if $(filter 1,$(V)),,-s) $(if $(C),C=$(C)); \
+	done
+
+# the sparse-clean check on every kernel of the matrix
+sparse:
+	$(MAKE) module KVER= C=2 kvers="$(matrix)"
+
+mosctl: build/tools/mosctl
+
+build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) -lmnl
+
+build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(top)/tools/mosctl -o $@ \
+		$(unit_src) $(mosctl_src) $(map_src) $$(pkg-config --cflags --libs check) -lmnl
+
+# Check unit tests under ASan/UBSan; TAP in build/tests/unit.tap
+unit: deps-if-missing build/tests/unit
+	CK_TAP_LOG_FILE_NAME=build/tests/unit.tap ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 build/tests/unit
+
+build/tests/fuzz_map: tests/fuzz/fuzz_map.c $(map_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/include -I$(top)/module \
+		-o $@ tests/fuzz/fuzz_map.c $(map_src)
+
+# FUZZ_SECONDS=N for a longer run
+FUZZ_SECONDS ?= 60
+fuzz: deps-if-missing build/tests/fuzz_map
+	@mkdir -p build/fuzz-corpus
+	build/tests/fuzz_map -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build/fuzz-corpus tests/fuzz/seeds
+
+build/tests/bench_map: tests/bench/bench_map.c $(map_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/bench/bench_map.c $(map_src)
+
+bench: all build/tests/bench_map
+	build/tests/bench_map
+	tests/vm/bench.sh
+
+deps:
+	tests/setup-deps.sh
+
+# what every target that needs the toolchain or the kernels runs first
+deps-if-missing:
+	@[ -f $(matrix_file) ] && command -v qemu-system-x86_64 >/dev/null && \
+		pkg-config --exists check libmnl || $(top)/tests/setup-deps.sh
+
+vm: all
+	tests/vm/suite.sh $(matrix)
+
+check: deps-if-missing
+	@tests/check.sh
+
+demo: deps-if-missing all
+	tests/vm/demo.sh
+
+checkpatch:
+	tests/checkpatch.sh
+
+install: mosctl
+	install -D -m 0755 build/tools/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
+	install -D -m 0644 tools/mosctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mosctl.8
+
+dkms-install:
+	tests/dkms.sh install
+
+clean:
+	rm -rf build

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mosix: openMosix's cluster-node machinery as a loadable module.
+ * Init is a ladder; exit mirrors it exactly.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include "mosix.h"
+
+#define MOSIX_VERSION "0.1.0"
+
+static int __init mosix_init(void)
+{
+	int err;
+
+	err = mosix_netlink_init();
+	if (err)
+		goto err_netlink;
+	err = mosix_configfs_init();
+	if (err)
+		goto err_configfs;
+	pr_info("version %s loaded\n", MOSIX_VERSION);
+	return 0;
+
+err_configfs:
+	mosix_netlink_exit();
+err_netlink:
+	return err;
+}
+
+static void __exit mosix_exit(void)
+{
+	mosix_configfs_exit();
+	mosix_netlink_exit();
+	mosix_node_exit();
+	mosix_table_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(mosix_init);
+module_exit(mosix_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The mosix developers");
+MODULE_DESCRIPTION("openMosix cluster-node machinery: node number, node table, staged shutdown");
+MODULE_VERSION(MOSIX_VERSION);
+MODULE_ALIAS_GENL_FAMILY(MOSIX_GENL_NAME);
+MODULE_SOFTDEP("pre: configfs");

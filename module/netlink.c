@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "mosix": status, the node table in and out.
+ * SET_TABLE exists because configfs cannot take a table larger than one
+ * page atomically; it shares parsing, validation and the swap with the
+ * configfs `table` file (mosix_node_set_table()).
+ */
+#include <linux/capability.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include "mosix.h"
+
+static const struct nla_policy set_table_policy[MOSIX_A_MAX + 1] = {
+	[MOSIX_A_TABLE_TEXT] = { .type = NLA_BINARY, .len = MOSIX_TABLE_CHUNK_MAX },
+};
+
+/* commands without attributes: any attribute is refused */
+static const struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] = {
+	[MOSIX_A_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODES] = { .type = NLA_REJECT },
+	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
+};
+
+static struct genl_family mosix_family;
+
+static int get_status_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mosix_table *t;
+	struct sk_buff *msg;
+	u32 nodes = 0, entries = 0, gen = 0;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mosix_family, 0, MOSIX_CMD_GET_STATUS);
+	if (!hdr)
+		goto nospace;
+
+	rcu_read_lock();
+	t = mosix_table_get();
+	if (t) {
+		nodes = t->map.nr_nodes;
+		entries = mosix_map_nr_entries(&t->map);
+		gen = t->gen;
+	}
+	rcu_read_unlock();
+
+	if (nla_put_u32(msg, MOSIX_A_STATE, mosix_node_state()) ||
+	    nla_put_u32(msg, MOSIX_A_PE, mosix_node_pe()) ||
+	    nla_put_u32(msg, MOSIX_A_NODES, nodes) ||
+	    nla_put_u32(msg, MOSIX_A_ENTRIES, entries) ||
+	    nla_put_u32(msg, MOSIX_A_TABLE_GEN, gen))
+		goto nospace;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int set_table_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct mosix_map_error error;
+	const struct nlattr *a;
+	size_t total = 0;
+	char *text;
+	int rem, err;
+
+	if (!capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(extack, "changing the table needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, MOSIX_A_TABLE_TEXT))
+		return -EINVAL;
+
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem)
+		if (nla_type(a) == MOSIX_A_TABLE_TEXT)
+			total += nla_len(a);
+	if (total > MOSIX_TABLE_TEXT_MAX) {
+		NL_SET_ERR_MSG(extack, "map text larger than 8 MiB");
+		pr_info_ratelimited("netlink: table rejected: %zu bytes of text, at most %d\n",
+				    total, MOSIX_TABLE_TEXT_MAX);
+		return -EFBIG;
+	}
+
+	text = kvmalloc(total + 1, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	total = 0;
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(a) != MOSIX_A_TABLE_TEXT)
+			continue;
+		memcpy(text + total, nla_data(a), nla_len(a));
+		total += nla_len(a);
+	}
+
+	err = mosix_node_set_table(text, total, "netlink", &error);
+	if (err && error.line)
+		mosix_set_err_line(extack, error.line, error.reason);
+	else if (err)
+		extack->_msg = error.reason;
+	kvfree(text);
+	return err;
+}
+
+struct table_dump {
+	u32 next;	/* next entry to send */
+	char *buf;
+};
+
+static int get_table_start(struct netlink_callback *cb)
+{
+	struct table_dump *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d)
+		return -ENOMEM;
+	d->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!d->buf) {
+		kfree(d);
+		return -ENOMEM;
+	}
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+static int get_table_done(struct netlink_callback *cb)
+{
+	struct table_dump *d = (struct table_dump *)cb->args[0];
+
+	if (d) {
+		kfree(d->buf);
+		kfree(d);
+	}
+	return 0;
+}
+
+/* one message per call: as many whole canonical lines as fit (at most a page) */
+static int get_table_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct table_dump *d = (struct table_dump *)cb->args[0];
+	/* what the message can still carry besides headers and the gen attribute */
+	int room = skb_tailroom(skb) - NLMSG_HDRLEN - GENL_HDRLEN -
+		   nla_total_size(sizeof(u32)) - nla_total_size(0);
+	size_t len = 0, max = clamp_t(int, room, 0, PAGE_SIZE);
+	struct mosix_table *t;
+	u32 nr, gen;
+	void *hdr;
+
+	if (max < MOSIX_MAP_LINE_MAX)
+		return -EMSGSIZE;
+	rcu_read_lock();
+	t = mosix_table_get();
+	nr = t ? mosix_map_nr_entries(&t->map) : 0;
+	gen = t ? t->gen : 0;
+	while (d->next < nr) {
+		char line[MOSIX_MAP_LINE_MAX];
+		int n = mosix_map_format_entry(&t->map, d->next, line, sizeof(line));
+
+		if (len + n > max)
+			break;
+		memcpy(d->buf + len, line, n);
+		len += n;
+		d->next++;
+	}
+	rcu_read_unlock();
+
+	if (!len && cb->prev_seq)
+		return 0;	/* done; an empty table still gets one message */
+
+	/* a table swap between messages marks the rest NLM_F_DUMP_INTR */
+	cb->seq = gen + 1;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &mosix_family, NLM_F_MULTI, MOSIX_CMD_GET_TABLE);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (nla_put_u32(skb, MOSIX_A_TABLE_GEN, gen) ||
+	    nla_put(skb, MOSIX_A_TABLE_TEXT, len, d->buf)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return skb->len;
+}
+
+static const struct genl_ops mosix_ops[] = {
+	{
+		.cmd = MOSIX_CMD_GET_STATUS,
+		.doit = get_status_doit,
+		.policy = no_attr_policy,
+		.maxattr = MOSIX_A_MAX,
+	},
+	{
+		.cmd = MOSIX_CMD_SET_TABLE,
+		.doit = set_table_doit,
+		.policy = set_table_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_GET_TABLE,
+		.start = get_table_start,
+		.dumpit = get_table_dumpit,
+		.done = get_table_done,
+		.policy = no_attr_policy,
+		.maxattr = MOSIX_A_MAX,
+	},
+};
+
+static struct genl_family mosix_family __ro_after_init = {
+	.name = MOSIX_GENL_NAME,
+	.version = MOSIX_GENL_VERSION,
+	.module = THIS_MODULE,
+	.ops = mosix_ops,
+	.n_ops = ARRAY_SIZE(mosix_ops),
+	.resv_start_op = MOSIX_CMD_MAX + 1,
+	.maxattr = MOSIX_A_MAX,
+	.netnsok = false,
+};
+
+int mosix_netlink_init(void)
+{
+	return genl_register_family(&mosix_family);
+}
+
+void mosix_netlink_exit(void)
+{
+	genl_unregister_family(&mosix_family);
+}

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install everything the build and the tests need, idempotently:
+#  - host packages (compiler, qemu, busybox, vde2, libmnl, check, sparse, dkms, ...)
+#  - kernel headers of the test matrix: 6.1 LTS (bookworm), 6.12 LTS (bookworm-backports),
+#    newest 7.x (trixie-backports, inside a debootstrap'ed trixie chroot: needs gcc-14)
+#  - the matching stock kernel images, unpacked under .deps/kernels/KVER (git-ignored)
+# Exact versions are resolved from the mirror now and recorded in .deps/matrix.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps=$top/.deps
+mkdir -p "$deps/dl" "$deps/kernels"
+log() { printf 'deps: %s\n' "$*"; }
+
+[ "$(id -u)" = 0 ] || { echo "deps: must run as root (apt-get, debootstrap)" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+
+host_pkgs=(build-essential bc bison flex libelf-dev kmod cpio xz-utils zstd
+	qemu-system-x86 busybox-static vde2 libmnl-dev check pkg-config sparse dkms
+	debootstrap iproute2 clang libclang-rt-14-dev python3 procps)
+
+src=/etc/apt/sources.list.d/mosix-test.sources
+if [ ! -f "$src" ]; then
+	log "adding bookworm-backports (pinned at priority 100)"
+	cat > "$src" <<'EOS'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	cat > /etc/apt/preferences.d/mosix-test <<'EOS'
+Package: *
+Pin: release n=bookworm-backports
+Pin-Priority: 100
+EOS
+	rm -f "$deps/.apt-updated"
+fi
+if [ ! -f "$deps/.apt-updated" ]; then
+	apt-get update -q >/dev/null
+	touch "$deps/.apt-updated"
+fi
+
+missing=()
+for p in "${host_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
+
+# $1: kernel release; unpack its image package(s) into .deps/kernels/$1
+unpack_image() {
+	local kver=$1 dir=$deps/kernels/$1; shift
+	[ -f "$dir/.done" ] && return 0
+	rm -rf "$dir"; mkdir -p "$dir"
+	local f
+	for f in "$@"; do dpkg -x "$f" "$dir"; done
+	# 7.x keeps the kernel and modules under usr/lib; give every kernel the same layout
+	if [ -d "$dir/usr/lib/modules/$kver" ]; then
+		mkdir -p "$dir/lib/modules"; mv "$dir/usr/lib/modules/$kver" "$dir/lib/modules/"
+	fi
+	local img
+	img=$(ls "$dir"/boot/vmlinuz-* "$dir"/lib/modules/"$kver"/vmlinuz 2>/dev/null | head -n1 || true)
+	[ -n "$img" ] || { echo "deps: no vmlinuz in image of $kver" >&2; exit 1; }
+	ln -sf "${img#"$dir"/}" "$dir/vmlinuz"
+	depmod -b "$dir" "$kver"
+	touch "$dir/.done"
+}
+
+matrix=()
+# --- 6.1 LTS: the bookworm default kernel
+k61=$(apt-cache depends linux-headers-amd64 | sed -n 's/.*Depends: linux-headers-\(6\.1\..*-amd64\)$/\1/p' | head -n1)
+[ -n "$k61" ] || { echo "deps: cannot resolve the bookworm 6.1 kernel" >&2; exit 1; }
+# --- 6.12 LTS: newest bookworm(-backports) ABI with both headers and an image
+k612=
+for k in $(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV); do
+	if has_candidate "linux-image-$k-unsigned" || has_candidate "linux-image-$k"; then k612=$k; break; fi
+done
+[ -n "$k612" ] || { echo "deps: cannot resolve a 6.12 kernel" >&2; exit 1; }
+
+for k in "$k61" "$k612"; do
+	if [ ! -d "/usr/src/linux-headers-$k" ]; then
+		log "installing headers $k"
+		apt-get install -y -q --no-install-recommends -t bookworm-backports "linux-headers-$k" >/dev/null 2>&1 ||
+			apt-get install -y -q --no-install-recommends "linux-headers-$k" >/dev/null
+	fi
+	if [ ! -f "$deps/kernels/$k/.done" ]; then
+		log "fetching image $k"
+		pkg=linux-image-$k-unsigned; has_candidate "$pkg" || pkg=linux-image-$k
+		(cd "$deps/dl" && rm -f "${pkg}"_*.deb && apt-get download -q "$pkg" >/dev/null)
+		unpack_image "$k" "$deps/dl/${pkg}"_*.deb
+	fi
+	matrix+=("$k host")
+done
+
+# --- 7.x: trixie-backports, built in a trixie chroot (its headers need gcc-14)
+chroot_dir=$deps/trixie
+if [ ! -f "$chroot_dir/.done" ]; then
+	log "creating trixie build chroot (debootstrap, about a minute)"
+	rm -rf "$chroot_dir"
+	debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,bc,bison,flex,libelf-dev,kmod,sparse \
+		trixie "$chroot_dir" http://deb.debian.org/debian >/dev/null
+	cat > "$chroot_dir/etc/apt/sources.list" <<'EOS'
+deb http://deb.debian.org/debian trixie main
+deb http://deb.debian.org/debian trixie-backports main
+EOS
+	chroot "$chroot_dir" apt-get update -q >/dev/null
+	touch "$chroot_dir/.done"
+fi
+k7=$(chroot "$chroot_dir" apt-cache search --names-only '^linux-headers-7\.[0-9.]+\+deb13-amd64$' |
+	awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV | head -n1)
+[ -n "$k7" ] || { echo "deps: cannot resolve a 7.x kernel in trixie-backports" >&2; exit 1; }
+if [ ! -d "$chroot_dir/usr/src/linux-headers-$k7" ]; then
+	log "installing headers $k7 in the chroot"
+	chroot "$chroot_dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-t trixie-backports "linux-headers-$k7" >/dev/null
+fi
+if [ ! -f "$deps/kernels/$k7/.done" ]; then
+	log "fetching image $k7"
+	rm -rf "$chroot_dir/tmp/dl"; mkdir -p "$chroot_dir/tmp/dl"
+	chroot "$chroot_dir" sh -c "cd /tmp/dl && apt-get download -q -t trixie-backports linux-binary-$k7 linux-modules-$k7 >/dev/null 2>&1 ||
+		apt-get download -q -t trixie-backports linux-image-$k7-unsigned >/dev/null"
+	unpack_image "$k7" "$chroot_dir"/tmp/dl/*.deb
+fi
+matrix+=("$k7 trixie")
+
+printf '%s\n' "${matrix[@]}" > "$deps/matrix.new"
+mv "$deps/matrix.new" "$deps/matrix"
+log "kernel matrix: $(awk '{print $1}' "$deps/matrix" | tr '\n' ' ')"

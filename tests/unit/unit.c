@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One runner for every unit-test suite; honours CK_TAP_LOG_FILE_NAME etc. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *map_suite(void);
+Suite *mosctl_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(map_suite());
+	int failed;
+
+	srunner_add_suite(sr, mosctl_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

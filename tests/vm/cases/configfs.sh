@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# The configfs contract of /sys/kernel/config/mosix (pe, table, state): every rule,
+# every errno, and "a rejected write changes nothing".
+
+MAP3='1 10.99.0.1 3
+'
+
+# snapshot of everything a write could change
+config_state() {
+	printf 'pe=%s state=%s\n' "$(cat "$CFG/pe")" "$(cat "$CFG/state")"
+	cat "$CFG/table"
+}
+
+# write_rejected FILE VALUE ERRNAME: the write fails with ERRNAME and changes nothing
+write_rejected() {
+	local before after
+	before=$(config_state)
+	write_expect "$1" "$2" "$3"
+	after=$(config_state)
+	[ "$before" = "$after" ] || fail "'$2' > $1 was refused with $3 but changed the state:
+before: $before
+after:  $after"
+}
+
+t_module_load_creates_configfs_files() {
+	load_mosix
+	for f in pe table state; do
+		[ -e "$CFG/$f" ] || fail "$CFG/$f missing"
+	done
+	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe is $(cat "$CFG/pe") at load"
+	[ "$(cat "$CFG/state")" = off ] || fail "state is $(cat "$CFG/state") at load"
+	[ -z "$(cat "$CFG/table")" ] || fail "table not empty at load"
+	write_expect "$CFG/state" up EACCES
+	unload_mosix
+	[ ! -e "$CFG" ] || fail "$CFG still there after rmmod"
+}
+
+t_pe_rejects_junk_with_einval() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	for v in abc -1 +1 1x 0x10 ' ' '1 2' '1.0' '２'; do
+		write_rejected "$CFG/pe" "$v" EINVAL
+	done
+	grep -q 'mosix: pe: .* refused: not a decimal number' <(dmesg) || fail "no log line for a junk pe"
+	unload_mosix
+}
+
+t_pe_above_65535_gets_erange() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	for v in 65536 4294967296 18446744073709551616 99999999999999999999999999; do
+		write_rejected "$CFG/pe" "$v" ERANGE
+	done
+	unload_mosix
+}
+
+t_pe_not_in_table_gets_enoent() {
+	load_mosix
+	write_rejected "$CFG/pe" 1 ENOENT
+	write_expect "$CFG/table" "$MAP3" OK
+	write_rejected "$CFG/pe" 4 ENOENT
+	write_rejected "$CFG/pe" 65535 ENOENT
+	unload_mosix
+}
+
+t_pe_up_same_noop_other_ebusy_zero_off() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	write_expect "$CFG/pe" " 2
+" OK
+	[ "$(cat "$CFG/pe")" = 2 ] || fail "pe reads $(cat "$CFG/pe")"
+	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state") after pe=2"
+	write_expect "$CFG/pe" "2" OK
+	write_rejected "$CFG/pe" 3 EBUSY
+	write_rejected "$CFG/pe" 9 EBUSY
+	write_expect "$CFG/pe" "0
+" OK
+	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state") after pe=0"
+	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe reads $(cat "$CFG/pe") after 0"
+	write_expect "$CFG/pe" 0 OK
+	write_expect "$CFG/pe" 3 OK
+	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state") after pe=3"
+	unload_mosix
+}
+
+t_table_rejections_carry_errno_and_change_nothing() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	local -a bad=(
+		"1 10.0.0.1|EINVAL"
+		"1 10.0.0.1 1 x|EINVAL"
+		"one 10.0.0.1 1|EINVAL"
+		"1 10.0.0.256 1|EINVAL"
+		"1 fd00::1::2 1|EINVAL"
+		"1 10.0.0.1 many|EINVAL"
+		"0 10.0.0.1 1|ERANGE"
+		"65536 10.0.0.1 1|ERANGE"
+		"65535 10.0.0.1 2|ERANGE"
+		"1 10.0.0.1 0|ERANGE"
+		"1 255.255.255.255 2|ERANGE"
+		"1 ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe 3|ERANGE"
+		"1 10.0.0.1 3
+3 10.0.1.1 1|EEXIST"
+		"1 10.0.0.1 2
+3 10.0.0.2 1|EEXIST"
+		"1 10.0.0.1 1
+1 10.0.0.1 ALIAS|EEXIST"
+		"1 10.0.0.1 1
+7 10.0.0.7 ALIAS|ENOENT"
+	)
+	local c
+	for c in "${bad[@]}"; do
+		write_rejected "$CFG/table" "${c%|*}" "${c##*|}"
+	done
+	# the same while up
+	write_expect "$CFG/pe" 1 OK
+	for c in "${bad[@]}"; do
+		write_rejected "$CFG/table" "${c%|*}" "${c##*|}"
+	done
+	unload_mosix
+}
+
+t_table_rejection_logs_line_and_reason() {
+	load_mosix
+	dmesg -C
+	write_expect "$CFG/table" "# nodes
+1 10.0.0.1 2
+
+2 10.0.5.5 1
+" EEXIST
+	dmesg | grep -q 'mosix: table: table rejected: line 4: node numbers overlap' ||
+		fail "no log line naming line 4: $(dmesg | tail -n 3)"
+	unload_mosix
+}
+
+t_table_canonical_text_round_trips() {
+	load_mosix
+	write_expect "$CFG/table" "# a cluster
+  9 10.0.0.9   2   # two
+1	FD00:0:0::1 4
+2 10.9.9.9 alias
+
+2 10.9.9.8 ALIAS
+" OK
+	local want='1 fd00::1 4
+9 10.0.0.9 2
+2 10.9.9.8 ALIAS
+2 10.9.9.9 ALIAS'
+	local got
+	got=$(cat "$CFG/table")
+	[ "$got" = "$want" ] || fail "canonical text:
+$got"
+	write_expect "$CFG/table" "$got" OK
+	[ "$(cat "$CFG/table")" = "$want" ] || fail "written back, it reads $(cat "$CFG/table")"
+	unload_mosix
+}
+
+t_table_without_own_pe_while_up_gets_enoent() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	write_expect "$CFG/pe" 2 OK
+	write_rejected "$CFG/table" "1 10.99.0.1 1
+3 10.99.0.3 1" ENOENT
+	write_rejected "$CFG/table" $'\n' ENOENT
+	write_expect "$CFG/table" "2 10.99.0.2 1" OK
+	[ "$(cat "$CFG/table")" = "2 10.99.0.2 1" ] || fail "table is $(cat "$CFG/table")"
+	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state")"
+	unload_mosix
+}
+
+t_empty_table_clears_while_off() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	printf '\n' > "$CFG/table" || fail "writing an empty table failed"
+	[ -z "$(cat "$CFG/table")" ] || fail "table not cleared: $(cat "$CFG/table")"
+	write_rejected "$CFG/pe" 1 ENOENT
+	unload_mosix
+}
+
+# configfs hands a store at most 4095 bytes and drops the rest: refuse, never install part
+t_table_too_big_for_one_write_gets_efbig() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	local big fits n=1
+	big=$(while [ $n -le 400 ]; do echo "$n 10.1.$((n / 256)).$((n % 256)) 1"; n=$((n + 1)); done)
+	[ ${#big} -gt 4096 ] || fail "test table too small (${#big})"
+	local before
+	before=$(config_state)
+	if cat > "$CFG/table" <<<"$big" 2>/dev/null; then fail "cat of a ${#big}-byte table succeeded"; fi
+	[ "$(config_state)" = "$before" ] || fail "a refused big table changed the table"
+	# the boundary: 4094 bytes fit, 4095 (a full store) does not
+	fits=$(head -c 4000 <<<"$big" | sed '$d')
+	fits="$fits$(printf '%*s' $((4094 - ${#fits})) '')"
+	[ ${#fits} = 4094 ] || fail "boundary table is ${#fits} bytes"
+	write_expect "$CFG/table" "$fits" OK
+	write_rejected "$CFG/table" "$fits " EFBIG
+	dmesg | grep -q 'mosix: table: refused: .* do not fit one configfs write' || fail "no log line for EFBIG"
+	unload_mosix
+}
+
+t_only_root_with_cap_sys_admin_can_write() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	local out
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "printf 1 > $CFG/pe" 2>&1) &&
+		fail "uid 65534 could write pe"
+	case $out in *"Permission denied"*) ;; *) fail "uid 65534: $out" ;; esac
+	out=$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin bash -c "printf 1 > $CFG/pe" 2>&1) &&
+		fail "root without CAP_SYS_ADMIN could write pe"
+	case $out in *"Operation not permitted"*) ;; *) fail "no CAP_SYS_ADMIN: $out" ;; esac
+	out=$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin bash -c "printf '1 10.0.0.1 1' > $CFG/table" 2>&1) &&
+		fail "root without CAP_SYS_ADMIN could write table"
+	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe changed"
+	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	unload_mosix
+}
+
+t_rmmod_works_off_and_up() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	unload_mosix
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	write_expect "$CFG/pe" 1 OK
+	unload_mosix
+	[ ! -e "$CFG" ] || fail "configfs dir left behind"
+}
+
+t_twenty_load_unload_cycles() {
+	local i start end
+	start=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	load_mosix
+	unload_mosix
+	for i in $(seq 20); do
+		insmod "$MOSIX_KO" || fail "cycle $i: insmod failed"
+		cat "$MOSIX_TOP/tests/vm/maps/three.map" > "$CFG/table" || fail "cycle $i: table"
+		printf '%s' $((i % 3 + 1)) > "$CFG/pe" || fail "cycle $i: pe"
+		if [ $((i % 2)) = 0 ]; then printf 0 > "$CFG/pe" || fail "cycle $i: pe 0"; fi
+		rmmod mosix || fail "cycle $i: rmmod failed"
+	done
+	[ ! -e /sys/module/mosix ] || fail "module still present"
+	end=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	log "slab before ${start} kB, after ${end} kB"
+	[ $((end - start)) -lt 2048 ] || fail "slab grew by $((end - start)) kB over 20 cycles"
+}
+
+# two writers race table and pe writes; a reader must only ever see one whole table
+t_concurrent_writers_never_show_a_torn_table() {
+	load_mosix
+	local t1 t2 n=2 secs=15
+	t1='1 10.99.0.1 3'
+	t2=$(echo "1 10.98.0.1 1"; while [ $n -le 150 ]; do echo "$n 10.$((n % 200)).$n.7 1"; n=$((n + 1)); done)
+	write_expect "$CFG/table" "$t2" OK
+	t2=$(cat "$CFG/table")
+	[ ${#t2} -lt 4094 ] || fail "t2 too big"
+	local end=$(( $(date +%s) + secs ))
+	(
+		while [ "$(date +%s)" -lt $end ]; do
+			for t in "$t1" "$t2"; do
+				err=$(printf '%s' "$t" | dd of="$CFG/table" bs=1M iflag=fullblock conv=notrunc status=none 2>&1) ||
+					case $err in *"Device or resource busy"*) ;; *) echo "table writer: $err"; exit 1 ;; esac
+			done
+		done
+	) > "$MOSIX_SCRATCH/tw.log" 2>&1 &
+	local tw=$!
+	(
+		while [ "$(date +%s)" -lt $end ]; do
+			for p in 1 0; do
+				err=$( { printf '%s' "$p" > "$CFG/pe"; } 2>&1 ) ||
+					case $err in *"Device or resource busy"*) ;; *) echo "pe writer: $err"; exit 1 ;; esac
+			done
+		done
+	) > "$MOSIX_SCRATCH/pw.log" 2>&1 &
+	local pw=$! reads=0 got
+	while [ "$(date +%s)" -lt $end ]; do
+		got=$(cat "$CFG/table")
+		[ "$got" = "$t1" ] || [ "$got" = "$t2" ] || fail "torn table after $reads reads:
+$got"
+		reads=$((reads + 1))
+	done
+	wait $tw || fail "table writer failed: $(cat "$MOSIX_SCRATCH/tw.log")"
+	wait $pw || fail "pe writer failed: $(cat "$MOSIX_SCRATCH/pw.log")"
+	log "$reads consistent reads while racing"
+	[ $reads -gt 20 ] || fail "only $reads reads"
+	unload_mosix
+}

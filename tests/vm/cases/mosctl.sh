@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# mosctl against the real module: setpe -w/-r/-c/-off and status, small and
+# 65535-node tables, errors reported with the map line before the kernel is touched.
+
+# big_map N FILE: N one-node lines, already in canonical form
+big_map() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "%d 10.%d.%d.1 1\n", i, int(i / 256), i % 256 }' > "$2"
+}
+
+t_setpe_w_with_p_installs_map_and_brings_node_up() {
+	load_mosix
+	printf '# test\n1 10.99.0.1 3\n7 10.50.0.7 1\n' > /tmp/m.map
+	$MOSCTL setpe -w -f /tmp/m.map -p 7 || fail "setpe -w failed"
+	[ "$(cat "$CFG/pe")" = 7 ] || fail "pe is $(cat "$CFG/pe")"
+	[ "$(cat "$CFG/state")" = up ] || fail "state is $(cat "$CFG/state")"
+	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3
+7 10.50.0.7 1" ] || fail "table: $(cat "$CFG/table")"
+	unload_mosix
+}
+
+t_setpe_w_finds_own_pe_from_interface_addresses() {
+	load_mosix
+	printf '5 10.99.0.%s 1\n1 10.50.0.1 2\n' "$MOSIX_NODE" | $MOSCTL setpe -w -f - || fail "setpe -w from stdin failed"
+	[ "$(cat "$CFG/pe")" = 5 ] || fail "pe is $(cat "$CFG/pe"), this node's address is PE 5"
+	unload_mosix
+}
+
+t_setpe_w_with_two_matching_nodes_lists_candidates() {
+	load_mosix
+	printf '1 10.99.0.%s 1\n2 fd99::%s 1\n' "$MOSIX_NODE" "$MOSIX_NODE" > /tmp/m.map
+	local out rc=0
+	out=$($MOSCTL setpe -w -f /tmp/m.map 2>&1) || rc=$?
+	[ $rc = 1 ] || fail "exit $rc: $out"
+	grep -q "10.99.0.$MOSIX_NODE" <<<"$out" && grep -q "fd99::$MOSIX_NODE" <<<"$out" ||
+		fail "candidates not listed: $out"
+	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe changed"
+	[ -z "$(cat "$CFG/table")" ] || fail "table changed"
+	unload_mosix
+}
+
+t_setpe_r_prints_canonical_table_and_c_checks_only() {
+	load_mosix
+	printf '3 10.99.0.3 1\n1 FD99::1 2\n' > /tmp/m.map
+	$MOSCTL setpe -c -f /tmp/m.map > /tmp/out || fail "setpe -c failed"
+	grep -q 'OK, 3 nodes, 2 entries' /tmp/out || fail "-c said: $(cat /tmp/out)"
+	[ -z "$(cat "$CFG/table")" ] || fail "-c changed the table"
+	$MOSCTL setpe -w -f /tmp/m.map -p 1 || fail "setpe -w failed"
+	[ "$($MOSCTL setpe -r)" = "1 fd99::1 2
+3 10.99.0.3 1" ] || fail "setpe -r: $($MOSCTL setpe -r)"
+	unload_mosix
+}
+
+t_setpe_off_and_status() {
+	load_mosix
+	printf '1 10.99.0.1 3\n' > /tmp/m.map
+	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
+	local s
+	s=$($MOSCTL status) || fail "status failed"
+	grep -q 'up' <<<"$s" && grep -q '2' <<<"$s" || fail "status: $s"
+	s=$($MOSCTL status --json) || fail "status --json failed"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==2 and d["state"]=="up" and d["node_count"]==3 and d["nodes"]==[], d' "$s" ||
+		fail "json: $s"
+	$MOSCTL setpe -off || fail "setpe -off failed"
+	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
+	s=$($MOSCTL status --json) || fail "status --json failed"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==0 and d["state"]=="off", d' "$s" || fail "json: $s"
+	unload_mosix
+	local rc=0
+	$MOSCTL status 2>/tmp/err || rc=$?
+	[ $rc = 1 ] && grep -q 'not loaded' /tmp/err || fail "status without module: rc $rc, $(cat /tmp/err)"
+}
+
+t_setpe_w_while_up_as_another_pe_is_refused() {
+	load_mosix
+	printf '1 10.99.0.1 3\n' > /tmp/m.map
+	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
+	printf '1 10.99.0.1 9\n' > /tmp/n.map
+	local rc=0
+	$MOSCTL setpe -w -f /tmp/n.map -p 3 2>/tmp/err || rc=$?
+	[ $rc = 1 ] || fail "exit $rc"
+	[ "$(cat "$CFG/pe")" = 2 ] && [ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "state changed"
+	unload_mosix
+}
+
+t_mosctl_installs_and_reads_back_65535_nodes() {
+	load_mosix
+	big_map 65535 /tmp/big.map
+	$MOSCTL setpe -w -f /tmp/big.map -p 65535 || fail "setpe -w of 65535 nodes failed"
+	[ "$(cat "$CFG/pe")" = 65535 ] || fail "pe $(cat "$CFG/pe")"
+	$MOSCTL status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["node_count"]==65535, d' ||
+		fail "status does not show 65535 nodes"
+	$MOSCTL setpe -r > /tmp/back.map || fail "setpe -r failed"
+	cmp -s /tmp/big.map /tmp/back.map || fail "read back differs: $(diff /tmp/big.map /tmp/back.map | head -5)"
+	unload_mosix
+}
+
+t_mosctl_map_error_names_file_and_line_and_changes_nothing() {
+	load_mosix
+	printf '1 10.99.0.1 3\n' > /tmp/m.map
+	$MOSCTL setpe -w -f /tmp/m.map -p 1 || fail "setpe -w failed"
+	big_map 50000 /tmp/bad.map
+	sed -i '40000s/.*/40000 10.0.0.1 0/' /tmp/bad.map
+	local rc=0
+	$MOSCTL setpe -w -f /tmp/bad.map -p 1 2>/tmp/err || rc=$?
+	[ $rc = 1 ] || fail "exit $rc"
+	grep -q '/tmp/bad.map:40000: COUNT out of range' /tmp/err || fail "message: $(cat /tmp/err)"
+	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	unload_mosix
+}

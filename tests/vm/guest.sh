@@ -1,0 +1,195 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # functions run from traps
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of a test guest (started by the initramfs' /init through switch_root onto the
+# host root, which is mounted read-only over 9p). Sets the guest up, runs every t_*
+# function of the case files that run-vm.sh copied to the scratch folder, records the
+# results there, then powers off. Whatever happens, it ends in a poweroff (EXIT trap;
+# if even that fails, PID 1 exits, the kernel panics, panic=-1 + -no-reboot end qemu).
+#
+# Results, under $MOSIX_SCRATCH/nodeN/ (read by run-vm.sh on the host):
+#   results       one line per test: NUM<TAB>ok|fail|skip|timeout<TAB>CASEID<TAB>t_name<TAB>SECONDS
+#   tap           the same as TAP, with the output of failed tests as # diagnostics
+#   logs/CASEID.t_name.log   stdout+stderr of that test
+#   setup-errors  what went wrong while setting the guest up (absent if nothing)
+#   dmesg.log     the kernel log at the end; tainted: /proc/sys/kernel/tainted at the end
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LC_ALL=C TERM=dumb
+umask 022
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+MOSIX_SCRATCH=/run/mosix-test
+MOSIX_NODE=1
+MOSIX_NODES=1
+MOSIX_KVER=$(uname -r)
+MOSIX_TOP=$(cd "$here/../.." && pwd)
+case_timeout=60
+outdir=
+
+say() { local u; read -r u _ < /proc/uptime 2>/dev/null; echo "mosixtest: [${u:-?}] $*"; }
+
+setup_error() {
+	say "setup error: $*"
+	[ -n "$outdir" ] && echo "$*" >> "$outdir/setup-errors"
+	setup_errors+=("$*")
+}
+setup_errors=()
+
+poweroff_now() {
+	sync
+	if [ -x /bin/busybox ]; then
+		/bin/busybox poweroff -f
+	else
+		poweroff -f
+	fi
+	sleep 3
+	echo o > /proc/sysrq-trigger
+	sleep 10
+}
+
+finish() {
+	trap - EXIT
+	set +e
+	if [ -n "$outdir" ]; then
+		# several nodes: nobody powers off before everybody is done (peers may still
+		# need it); a node that died is waited for 60 s at most
+		if [ "$MOSIX_NODES" -gt 1 ]; then
+			: > "$MOSIX_SCRATCH/barrier/__end.$MOSIX_NODE"
+			local i=0 n
+			while [ "$i" -lt 600 ]; do
+				n=$(find "$MOSIX_SCRATCH/barrier" -maxdepth 1 -name '__end.*' | wc -l)
+				[ "$n" -ge "$MOSIX_NODES" ] && break
+				sleep 0.1
+				i=$((i + 1))
+			done
+		fi
+		dmesg > "$outdir/dmesg.log" 2>&1
+		cat /proc/sys/kernel/tainted > "$outdir/tainted.tmp" &&
+			mv "$outdir/tainted.tmp" "$outdir/tainted"
+		say "tainted=$(cat /proc/sys/kernel/tainted) ($(( $(date +%s) - start_s )) s in guest.sh)"
+	fi
+	say "powering off"
+	poweroff_now
+}
+trap finish EXIT
+trap 'exit 1' INT TERM HUP
+start_s=$(date +%s)
+
+# --- the basic file systems (the host root itself is read-only)
+# (no mountpoint -q before /proc is mounted: on the 9p root it can be fooled by the
+# host's own /proc, /sys... directories, which are plain folders here)
+mnt() { # TYPE DIR [OPTIONS]
+	mkdir -p "$2" 2>/dev/null
+	mount -t "$1" ${3:+-o "$3"} "$1" "$2" || setup_error "mount -t $1 $2 failed"
+}
+mnt proc /proc
+mnt sysfs /sys
+mnt devtmpfs /dev
+mnt devpts /dev/pts gid=5,mode=620,ptmxmode=666
+mnt tmpfs /dev/shm mode=1777
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+mnt tmpfs /tmp mode=1777
+mnt tmpfs /run mode=755
+mkdir -p /run/lock
+say "base mounts done"
+
+read -ra cmdline_words < /proc/cmdline
+for w in "${cmdline_words[@]}"; do
+	case $w in
+	mosixtest.node=*) MOSIX_NODE=${w#*=} ;;
+	mosixtest.nodes=*) MOSIX_NODES=${w#*=} ;;
+	mosixtest.kver=*) MOSIX_KVER=${w#*=} ;;
+	mosixtest.top=*) MOSIX_TOP=${w#*=} ;;
+	mosixtest.case_timeout=*) case_timeout=${w#*=} ;;
+	esac
+done
+export MOSIX_NODE MOSIX_NODES MOSIX_KVER MOSIX_TOP MOSIX_SCRATCH
+
+# scratch: the read-write folder shared by all nodes of this run
+mkdir -p "$MOSIX_SCRATCH"
+if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 scratch "$MOSIX_SCRATCH"; then
+	outdir=$MOSIX_SCRATCH/node$MOSIX_NODE
+	mkdir -p "$outdir/logs" "$MOSIX_SCRATCH/barrier"
+	for e in "${setup_errors[@]}"; do echo "$e" >> "$outdir/setup-errors"; done
+else
+	say "cannot mount the scratch folder (9p tag scratch): no results can be recorded"
+	exit 1
+fi
+
+say "scratch mounted"
+# modprobe in the guest: the guest kernel's own module tree over /lib/modules
+kmods=$MOSIX_TOP/.deps/kernels/$(uname -r)/lib/modules
+if [ -d "$kmods/$(uname -r)" ]; then
+	mount --bind "$kmods" /lib/modules || setup_error "bind mount of $kmods on /lib/modules failed"
+else
+	setup_error "no module tree at $kmods/$(uname -r)"
+fi
+grep -qw configfs /proc/filesystems || modprobe configfs || setup_error "modprobe configfs failed"
+mountpoint -q /sys/kernel/config || mnt configfs /sys/kernel/config
+mnt debugfs /sys/kernel/debug
+
+# the hung task detector at 30 s (run-vm.sh also passes sysctl.kernel.hung_task_timeout_secs)
+[ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 30 > /proc/sys/kernel/hung_task_timeout_secs
+# from now on every kernel message reaches the console (the boot itself was quiet)
+echo 8 > /proc/sys/kernel/printk
+
+say "modules and configfs done"
+ip link set lo up || setup_error "ip link set lo up failed"
+if [ -e /sys/class/net/eth0 ]; then
+	if ! { ip addr add "10.99.0.$MOSIX_NODE/24" dev eth0 &&
+		ip -6 addr add "fd99::$MOSIX_NODE/64" dev eth0 nodad &&
+		ip link set eth0 up; }; then
+		setup_error "configuring eth0 failed"
+	fi
+else
+	setup_error "no eth0 (virtio_net not loaded?)"
+fi
+hostname "node$MOSIX_NODE"
+uname -r > "$outdir/booted"
+say "node $MOSIX_NODE/$MOSIX_NODES up on $(uname -r), running the cases"
+
+# --- the cases
+num=0
+for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
+	[ -f "$cf" ] || continue
+	cid=$(basename "$cf" .sh)
+	ct=$(sed -n 's/^CASE_TIMEOUT=\([0-9][0-9]*\).*/\1/p' "$cf" | tail -n 1)
+	ct=${ct:-$case_timeout}
+	# definition order (declare -F would sort them)
+	# shellcheck disable=SC2013 # function names are single words
+	for f in $(sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$cf"); do
+		num=$((num + 1))
+		log=$outdir/logs/$cid.$f.log
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2016 # expanded by the inner bash
+		MOSIX_CASE=$cid MOSIX_TEST=$f timeout -k 5 "$ct" bash -c '
+			source "$1" || { echo "cannot source $1"; exit 1; }
+			source "$2" || { echo "sourcing $2 failed"; exit 1; }
+			declare -F "$3" >/dev/null || { echo "no function $3 in $2"; exit 1; }
+			"$3"' "$cid" "$here/lib.sh" "$cf" "$f" < /dev/null > "$log" 2>&1
+		rc=$?
+		t1=$(date +%s%N)
+		secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
+		case $rc in
+		0) res=ok ;;
+		77) res=skip ;;
+		124 | 137) res=timeout; echo "(timed out after $ct s)" >> "$log" ;;
+		*) res=fail; echo "(exit status $rc)" >> "$log" ;;
+		esac
+		printf '%s\t%s\t%s\t%s\t%s\n' "$num" "$res" "$cid" "$f" "$secs" >> "$outdir/results"
+		case $res in
+		ok) tap="ok $num - $cid $f" ;;
+		skip) tap="ok $num - $cid $f # SKIP $(sed -n 's/^SKIP: //p' "$log" | tail -n 1)" ;;
+		*) tap="not ok $num - $cid $f" ;;
+		esac
+		say "$tap ($res, ${secs}s)"
+		echo "$tap" >> "$outdir/tap"
+		case $res in fail | timeout) sed 's/^/# /' "$log" >> "$outdir/tap" ;; esac
+	done
+done
+echo "1..$num" >> "$outdir/tap"
+sync
+exit 0

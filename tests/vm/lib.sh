@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2317 # _barrier_full is called through wait_for
+# Helpers for the VM test cases (tests/vm/cases/*.sh). guest.sh sources this file, then
+# the case file, then runs one t_* function, each t_* in its own bash process, so
+# `fail` (exit 1) ends only the current test. Nothing here runs on the host.
+#
+# Conventions: helpers that assert something call `fail` (which exits the test) when the
+# assertion does not hold. Inside $(...) or a ( subshell ), exit leaves only the subshell:
+# check the status there (`x=$(...) || fail ...`).
+
+# --- run context (exported by guest.sh; defaults only matter for syntax checks)
+MOSIX_NODE=${MOSIX_NODE:-1}
+MOSIX_NODES=${MOSIX_NODES:-1}
+MOSIX_KVER=${MOSIX_KVER:-$(uname -r)}
+MOSIX_TOP=${MOSIX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MOSIX_SCRATCH=${MOSIX_SCRATCH:-/run/mosix-test}
+MOSIX_KO=$MOSIX_TOP/build/$MOSIX_KVER/mosix.ko
+MOSCTL=$MOSIX_TOP/build/tools/mosctl
+CFG=/sys/kernel/config/mosix
+# MOSIX_CASE (case file name without .sh) and MOSIX_TEST (t_* name) are set by guest.sh
+MOSIX_CASE=${MOSIX_CASE:-case}
+MOSIX_TEST=${MOSIX_TEST:-test}
+export MOSIX_NODE MOSIX_NODES MOSIX_KVER MOSIX_TOP MOSIX_SCRATCH MOSIX_KO MOSCTL CFG
+
+# fail MSG...: print MSG to stderr and end the test as failed (exit 1)
+fail() {
+	echo "FAIL: ${*:-(no message)}" >&2
+	exit 1
+}
+
+# skip MSG...: end the test as skipped (reported "ok N - t_x # SKIP MSG")
+skip() {
+	echo "SKIP: ${*:-(no reason)}" >&2
+	exit 77
+}
+
+# log MSG...: a line in the test's log, prefixed with the node
+log() {
+	echo "node$MOSIX_NODE: $*"
+}
+
+# errno_name TEXT: map a strerror() text (glibc, C locale) to its errno name; prints
+# TEXT itself when it is not in the table
+errno_name() {
+	case $1 in
+	"Invalid argument") echo EINVAL ;;
+	"Numerical result out of range") echo ERANGE ;;
+	"File exists") echo EEXIST ;;
+	"No such file or directory") echo ENOENT ;;
+	"Device or resource busy") echo EBUSY ;;
+	"File too large") echo EFBIG ;;
+	"Operation not permitted") echo EPERM ;;
+	"Required key not available") echo ENOKEY ;;
+	"Key was rejected by service") echo EKEYREJECTED ;;
+	"Input/output error") echo EIO ;;
+	"Interrupted system call") echo EINTR ;;
+	"Connection timed out") echo ETIMEDOUT ;;
+	"Argument list too long") echo E2BIG ;;
+	"No space left on device") echo ENOSPC ;;
+	"Permission denied") echo EACCES ;;
+	"No such device") echo ENODEV ;;
+	"No such device or address") echo ENXIO ;;
+	"No such process") echo ESRCH ;;
+	"Resource temporarily unavailable") echo EAGAIN ;;
+	"Cannot allocate memory") echo ENOMEM ;;
+	"Operation not supported") echo EOPNOTSUPP ;;
+	"Function not implemented") echo ENOSYS ;;
+	"Bad address") echo EFAULT ;;
+	"Bad message") echo EBADMSG ;;
+	"Protocol error") echo EPROTO ;;
+	"Message too long") echo EMSGSIZE ;;
+	"Value too large for defined data type") echo EOVERFLOW ;;
+	"Transport endpoint is not connected") echo ENOTCONN ;;
+	"Connection refused") echo ECONNREFUSED ;;
+	"Connection reset by peer") echo ECONNRESET ;;
+	"Address already in use") echo EADDRINUSE ;;
+	"Operation already in progress") echo EALREADY ;;
+	"Operation now in progress") echo EINPROGRESS ;;
+	"Operation canceled") echo ECANCELED ;;
+	"No data available") echo ENODATA ;;
+	"Read-only file system") echo EROFS ;;
+	"Not a directory") echo ENOTDIR ;;
+	"Is a directory") echo EISDIR ;;
+	"Directory not empty") echo ENOTEMPTY ;;
+	"Too many open files") echo EMFILE ;;
+	"Network is unreachable") echo ENETUNREACH ;;
+	"No route to host") echo EHOSTUNREACH ;;
+	"Stale file handle") echo ESTALE ;;
+	"Bad file descriptor") echo EBADF ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# write_expect FILE VALUE ERRNAME: write VALUE (no newline added) to FILE with one
+# write() (through dd; keep VALUE non-empty and under 1 MiB) and
+# check the outcome: ERRNAME is OK for success, else an errno name (EINVAL, ERANGE...).
+# Fails the test on a mismatch.
+write_expect() {
+	[ $# = 3 ] || fail "usage: write_expect FILE VALUE ERRNAME"
+	local file=$1 val=$2 want=$3 err got
+	# bash's stdout is line-buffered (one write per line): go through dd, which
+	# collects the whole value (fullblock) and writes it once
+	err=$(printf '%s' "$val" | LC_ALL=C dd of="$file" bs=1M iflag=fullblock conv=notrunc status=none 2>&1)
+	if [ -z "$err" ]; then
+		got=OK
+	else
+		# "bash: line 1: printf: write error: Invalid argument" or "bash: FILE: No such..."
+		got=$(errno_name "${err##*: }")
+	fi
+	[ "$got" = "$want" ] ||
+		fail "write_expect: '$val' > $file: got $got, want $want${err:+ ($err)}"
+}
+
+# expect_errno ERRNAME CMD...: run CMD; ERRNAME OK expects exit status 0, any other name
+# expects a non-zero status and that name (or its strerror text) in CMD's stderr, whose
+# last line's text after the last ": " is mapped like write_expect does.
+# Fails the test on a mismatch. CMD's stdout passes through.
+expect_errno() {
+	[ $# -ge 2 ] || fail "usage: expect_errno ERRNAME CMD..."
+	local want=$1 err rc got line
+	shift
+	{ err=$(LC_ALL=C "$@" 2>&1 >&3 3>&-); } 3>&1 && rc=0 || rc=$?
+	if [ "$rc" = 0 ]; then
+		got=OK
+	else
+		line=$(printf '%s\n' "$err" | tail -n 1)
+		got=$(errno_name "${line##*: }")
+		case $err in *"$want"*) got=$want ;; esac
+	fi
+	[ "$got" = "$want" ] || fail "expect_errno: $*: got $got (status $rc), want $want${err:+: $err}"
+}
+
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds (return 0) or SECONDS
+# pass (return 1; does not fail the test by itself: `wait_for 5 test -e F || fail ...`)
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$(( $(date +%s%N) + secs * 1000000000 ))
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# barrier NAME [SECONDS]: wait (default 60 s) until every node reached this barrier of
+# this test; fails the test on timeout. Names are per case file and test function, so
+# the same NAME in two tests does not clash; use a name once per test.
+barrier() {
+	local name=$1 secs=${2:-60} dir=$MOSIX_SCRATCH/barrier
+	local tag=$MOSIX_CASE.$MOSIX_TEST.$name
+	mkdir -p "$dir"
+	: > "$dir/$tag.$MOSIX_NODE" || fail "barrier $name: cannot write $dir"
+	_barrier_full() {
+		local n=1
+		while [ "$n" -le "$MOSIX_NODES" ]; do
+			[ -e "$dir/$tag.$n" ] || return 1
+			n=$((n + 1))
+		done
+	}
+	wait_for "$secs" _barrier_full ||
+		fail "barrier $name: not all $MOSIX_NODES nodes arrived in $secs s (present: $(cd "$dir" && echo "$tag".*))"
+}
+
+# load_mosix [PARAM=VALUE...]: modprobe configfs and the dependencies mosix.ko declares,
+# insmod $MOSIX_KO, check that /sys/module/mosix appeared. Fails the test otherwise.
+load_mosix() {
+	local dep
+	[ -f "$MOSIX_KO" ] || fail "load_mosix: no module at $MOSIX_KO (not built for $MOSIX_KVER?)"
+	# a failed earlier test may have left it loaded: start from a clean state
+	if [ -d /sys/module/mosix ]; then
+		log "load_mosix: unloading a mosix left loaded by an earlier test"
+		rmmod mosix || fail "load_mosix: cannot unload the leftover mosix"
+	fi
+	modprobe configfs || fail "load_mosix: modprobe configfs failed"
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config ||
+		fail "load_mosix: cannot mount configfs"
+	for dep in $(modinfo -F depends "$MOSIX_KO" | tr ',' ' '); do
+		modprobe "$dep" || fail "load_mosix: modprobe $dep (a dependency of mosix) failed"
+	done
+	insmod "$MOSIX_KO" "$@" || fail "load_mosix: insmod $MOSIX_KO $* failed"
+	[ -d /sys/module/mosix ] || fail "load_mosix: /sys/module/mosix missing after insmod"
+}
+
+# unload_mosix: rmmod mosix and check it is gone. Fails the test otherwise.
+unload_mosix() {
+	rmmod mosix || fail "unload_mosix: rmmod mosix failed"
+	wait_for 5 test ! -e /sys/module/mosix || fail "unload_mosix: /sys/module/mosix still present"
+}

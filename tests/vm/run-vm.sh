@@ -1,0 +1,402 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot N QEMU guests (TCG) on a stock Debian kernel of the test matrix, run the t_*
+# functions of the given case files in each, and judge the run: every test passed and
+# reported, no kernel splat on any console, taint limited to O/E. The guests run on the
+# host's own root file system (9p, read-only), so the build output and host tools are
+# usable in them; they share a read-write scratch folder and one vde_switch.
+# Nothing is ever loaded into the host's kernel.
+#
+# Usage: run-vm.sh --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
+#                  [--name NAME] [--append "kernel args"] CASEFILE...
+# Output: TAP on stdout, progress on stderr. Exit 0: all good; 1: a failure (logs are
+# copied to build/vm-logs/); 2: usage or setup error.
+set -uo pipefail
+
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+top=$(cd "$here/../.." && pwd)
+deps=$top/.deps
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
+          [--name NAME] [--append "extra kernel args"] CASEFILE...
+  --kernel KVER       a kernel of $deps/matrix (unpacked under .deps/kernels/KVER)
+  --nodes N           guests to start (1-9; default: the largest NODES_REQUIRED of the
+                      case files, else 1)
+  --timeout SEC       hard limit for each guest, boot to poweroff (default 300)
+  --case-timeout SEC  default limit for each t_* function (default 60; a case file can
+                      set CASE_TIMEOUT=SEC at its top)
+  --name NAME         run name: scratch build/vm/NAME-KVER/ (default: the case names)
+  --append ARGS       extra kernel command line arguments
+  --root-cache MODE   9p cache mode of the read-only host root in the guests: none
+                      (default, always coherent) or loose (about 1.5x faster; a host
+                      file changed during the run may be seen stale by the guests)
+EOF
+	exit 2
+}
+die() { echo "run-vm: $*" >&2; exit 2; }
+
+kver='' nodes='' timeout=300 case_timeout=60 name='' append='' root_cache=none
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k | --kernel) [ $# -ge 2 ] || usage; kver=$2; shift 2 ;;
+	-n | --nodes) [ $# -ge 2 ] || usage; nodes=$2; shift 2 ;;
+	-t | --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	--case-timeout) [ $# -ge 2 ] || usage; case_timeout=$2; shift 2 ;;
+	--name) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; append=$2; shift 2 ;;
+	--root-cache) [ $# -ge 2 ] || usage; root_cache=$2; shift 2 ;;
+	--kernel=*) kver=${1#*=}; shift ;;
+	--nodes=*) nodes=${1#*=}; shift ;;
+	--timeout=*) timeout=${1#*=}; shift ;;
+	--case-timeout=*) case_timeout=${1#*=}; shift ;;
+	--name=*) name=${1#*=}; shift ;;
+	--append=*) append=${1#*=}; shift ;;
+	--root-cache=*) root_cache=${1#*=}; shift ;;
+	-h | --help) usage ;;
+	--) shift; break ;;
+	-*) echo "run-vm: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+[ -n "$kver" ] || { echo "run-vm: --kernel is required" >&2; usage; }
+[ $# -ge 1 ] || { echo "run-vm: no case file given" >&2; usage; }
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || die "bad --timeout '$timeout'"
+[[ $case_timeout =~ ^[1-9][0-9]*$ ]] || die "bad --case-timeout '$case_timeout'"
+case $root_cache in none | loose) ;; *) die "bad --root-cache '$root_cache' (none or loose)" ;; esac
+[ "$(id -u)" = 0 ] || die "must run as root (qemu exports / over 9p with security_model=none)"
+for tool in qemu-system-x86_64 vde_switch cpio gzip xz zstd timeout flock; do
+	command -v "$tool" > /dev/null || die "missing $tool: run tests/setup-deps.sh"
+done
+if ! dpkg-query -W -f='${Status}' busybox-static 2> /dev/null | grep -q 'ok installed' || [ ! -x /bin/busybox ]; then
+	die "needs busybox-static (/bin/busybox): run tests/setup-deps.sh"
+fi
+
+kdir=$deps/kernels/$kver
+mdir=$kdir/lib/modules/$kver
+if [ ! -e "$kdir/vmlinuz" ] || [ ! -f "$mdir/modules.dep" ]; then
+	echo "run-vm: kernel $kver is not unpacked under $kdir (run tests/setup-deps.sh)" >&2
+	[ -f "$deps/matrix" ] && echo "run-vm: the matrix has: $(awk '{print $1}' "$deps/matrix" | tr '\n' ' ')" >&2
+	exit 2
+fi
+
+# --- case files: absolute paths, their t_* functions in definition order, node needs
+case_funcs() { sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$1"; }
+cases=() need=1
+for c in "$@"; do
+	[ -f "$c" ] || die "no case file $c"
+	c=$(readlink -f "$c")
+	bash -n "$c" || die "syntax error in $c"
+	[ -n "$(case_funcs "$c")" ] || die "no t_* function in $c"
+	r=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
+	[ -n "$r" ] && [ "$r" -gt "$need" ] && need=$r
+	cases+=("$c")
+done
+if [ -z "$nodes" ]; then
+	nodes=$need
+else
+	[[ $nodes =~ ^[1-9]$ ]] || die "--nodes must be 1..9"
+	[ "$nodes" -ge "$need" ] || die "a case file needs NODES_REQUIRED=$need nodes, --nodes is $nodes"
+fi
+[ "$nodes" -le 4 ] || echo "run-vm: warning: $nodes TCG guests at once will be slow" >&2
+
+if [ -z "$name" ]; then
+	name=$(for c in "${cases[@]}"; do basename "$c" .sh; done | paste -sd+)
+	[ ${#name} -le 40 ] || name=${name:0:40}
+fi
+[[ $name =~ ^[A-Za-z0-9_+][A-Za-z0-9._+-]*$ ]] || die "bad --name '$name' (letters, digits, . _ + -)"
+
+t_start=${EPOCHREALTIME/./}
+elapsed() { local d=$(( ${EPOCHREALTIME/./} - t_start )); printf '%d.%d' $((d / 1000000)) $((d / 100000 % 10)); }
+progress() { printf '[%6ss] %s\n' "$(elapsed)" "$*" >&2; }
+
+# --- initramfs: busybox + /init + the guest kernel's virtio/9p/net modules, decompressed
+want_mods=(virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev
+	netfs fscache 9pnet 9pnet_virtio 9p configfs failover net_failover virtio_net)
+build_initramfs() {
+	local out=$1 idir
+	idir=$(dirname "$out")
+	mkdir -p "$idir"
+	local lockfd
+	exec {lockfd}> "$idir/$kver.lock"
+	flock "$lockfd"
+
+	# module closure (dependencies first) from modules.dep
+	local -A mpath mdeps seen
+	local line p b order=() missing=()
+	while IFS= read -r line; do
+		p=${line%%:*}
+		b=${p##*/}; b=${b%%.ko*}; b=${b//-/_}
+		mpath[$b]=$p
+		mdeps[$b]=${line#*:}
+	done < "$mdir/modules.dep"
+	visit() {
+		local n=$1 d
+		[ -n "${seen[$n]:-}" ] && return
+		seen[$n]=1
+		for d in ${mdeps[$n]}; do
+			d=${d##*/}; d=${d%%.ko*}; visit "${d//-/_}"
+		done
+		order+=("$n")
+	}
+	for b in "${want_mods[@]}"; do
+		if [ -n "${mpath[$b]:-}" ]; then
+			visit "$b"
+		elif [ -f "$mdir/modules.builtin" ] && ! grep -Eq "/${b}\.ko$" "$mdir/modules.builtin"; then
+			case $b in fscache) ;; *) missing+=("$b") ;; esac	# fscache: part of netfs on 6.12+
+		fi
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		echo "run-vm: note: $kver has neither a module nor a built-in for: ${missing[*]}" >&2
+
+	local inputs
+	inputs=$(
+		echo "mosix-initramfs format 1 $kver"
+		sha256sum "$here/initramfs-init" /bin/busybox | awk '{print $1}'
+		for b in "${order[@]}"; do
+			stat -c "$b %n %s %Y" "$mdir/${mpath[$b]}"
+		done
+	)
+	if [ -f "$out" ] && [ "$(cat "$out.inputs" 2> /dev/null)" = "$inputs" ]; then
+		flock -u "$lockfd"; exec {lockfd}>&-
+		return 0
+	fi
+	progress "building initramfs for $kver (${#order[@]} modules)"
+	local st
+	st=$(mktemp -d "$idir/.stage.XXXXXX") || return 1
+	mkdir -p "$st"/{bin,dev,proc,sys,newroot,modules}
+	cp /bin/busybox "$st/bin/busybox"
+	cp "$here/initramfs-init" "$st/init"
+	chmod 755 "$st/init" "$st/bin/busybox"
+	mknod "$st/dev/console" c 5 1
+	mknod "$st/dev/null" c 1 3
+	local src
+	for b in "${order[@]}"; do
+		src=$mdir/${mpath[$b]}
+		case $src in
+		*.ko.xz) xz -dc "$src" ;;
+		*.ko.zst) zstd -qdc "$src" ;;
+		*.ko.gz) gzip -dc "$src" ;;
+		*) cat "$src" ;;
+		esac > "$st/modules/$b.ko" || { rm -rf "$st"; echo "run-vm: cannot unpack $src" >&2; return 1; }
+	done
+	printf '%s\n' "${order[@]}" > "$st/modules.list"
+	(cd "$st" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$out.tmp" || { rm -rf "$st" "$out.tmp"; return 1; }
+	rm -rf "$st"
+	mv "$out.tmp" "$out"
+	printf '%s\n' "$inputs" > "$out.inputs"
+	flock -u "$lockfd"; exec {lockfd}>&-
+}
+initrd=$deps/initramfs/$kver.cpio.gz
+build_initramfs "$initrd" || die "building the initramfs failed"
+
+# --- scratch folder (exclusive per NAME-KVER)
+scratch=$top/build/vm/$name-$kver
+mkdir -p "$top/build/vm"
+exec {runlock}> "$top/build/vm/.$name-$kver.lock"
+flock -n "$runlock" || die "another run uses $scratch"
+rm -rf "$scratch"
+mkdir -p "$scratch/cases" "$scratch/barrier" "$scratch/vde"
+i=0
+declare -a exp_cid exp_func exp_name
+for c in "${cases[@]}"; do
+	i=$((i + 1))
+	cid=$(printf '%02d-%s' "$i" "$(basename "$c" .sh)")
+	cp "$c" "$scratch/cases/$cid.sh"
+	for f in $(case_funcs "$c"); do
+		exp_cid+=("$cid"); exp_func+=("$f"); exp_name+=("$(basename "$c")")
+	done
+done
+
+# --- network switch and guests; everything is stopped on exit
+declare -A qpid=()
+vde_pid=
+cleanup() {
+	local p
+	for p in "${qpid[@]}"; do
+		kill -TERM "$p" 2> /dev/null	# timeout(1) passes the signal on to its qemu
+	done
+	for p in "${qpid[@]}"; do
+		wait "$p" 2> /dev/null
+	done
+	if [ -n "$vde_pid" ] && [ "$(cat "/proc/$vde_pid/comm" 2> /dev/null)" = vde_switch ]; then
+		kill -TERM "$vde_pid" 2> /dev/null
+	fi
+	vde_pid=
+	qpid=()
+}
+trap cleanup EXIT
+trap 'progress "interrupted"; exit 130' INT
+trap 'progress "terminated"; exit 143' TERM HUP
+
+sock=$scratch/vde/ctl
+[ ${#sock} -lt 90 ] || die "scratch path too long for a unix socket: $sock"
+vde_switch -sock "$sock" -daemon -p "$scratch/vde/pid" > "$scratch/vde/log" 2>&1 ||
+	die "vde_switch failed: $(cat "$scratch/vde/log")"
+for _ in $(seq 50); do
+	[ -s "$scratch/vde/pid" ] && [ -e "$sock/ctl" ] && break
+	sleep 0.1
+done
+vde_pid=$(cat "$scratch/vde/pid" 2> /dev/null)
+[ -n "$vde_pid" ] || die "vde_switch did not start"
+
+# (a bare hung_task_timeout_secs=30 is no kernel parameter: it lands in init's
+# environment; the sysctl. prefix sets it from the command line)
+cmdline="console=ttyS0 panic=-1 quiet loglevel=4 sysctl.kernel.hung_task_timeout_secs=30"
+cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
+cmdline+=" mosixtest.case_timeout=$case_timeout mosixtest.rootcache=$root_cache"
+progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch"
+for n in $(seq "$nodes"); do
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-name "mosix-$name-node$n" \
+		-accel tcg -cpu max -smp 1 -m 1024 -nographic -nodefaults -no-reboot \
+		-serial "file:$scratch/console.node$n.log" \
+		-kernel "$kdir/vmlinuz" -initrd "$initrd" \
+		-append "$cmdline mosixtest.node=$n${append:+ $append}" \
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+		-fsdev "local,id=scratch,path=$scratch,security_model=none,multidevs=remap" \
+		-device virtio-9p-pci,fsdev=scratch,mount_tag=scratch \
+		-netdev "vde,id=net0,sock=$sock" \
+		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:0$n,romfile=" \
+		< /dev/null > "$scratch/qemu.node$n.log" 2>&1 &
+	qpid[$n]=$!
+	progress "node$n started"
+done
+
+declare -A qrc=()
+while [ ${#qpid[@]} -gt 0 ]; do
+	done_pid=
+	wait -n -p done_pid "${qpid[@]}"
+	rc=$?
+	[ -n "$done_pid" ] || continue
+	for n in "${!qpid[@]}"; do
+		if [ "${qpid[$n]}" = "$done_pid" ]; then
+			unset "qpid[$n]"
+			qrc[$n]=$rc
+			case $rc in
+			0) progress "node$n finished" ;;
+			124 | 137) progress "node$n killed: timeout after $timeout s" ;;
+			*) progress "node$n: qemu exited with status $rc" ;;
+			esac
+		fi
+	done
+done
+cleanup
+
+# --- judge the run
+tnum=0 nfail=0 ntest=0
+emit() { # ok|not-ok DESCRIPTION [DIAGNOSTIC-FILE-OR-TEXT...]
+	tnum=$((tnum + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $tnum - $2"
+	else
+		echo "not ok $tnum - $2"
+		nfail=$((nfail + 1))
+	fi
+}
+diag() { sed -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/^/# /'; }
+
+# kernel trouble in a console/dmesg log (our own "mosixtest:" lines and the echo of
+# the command line, which holds hung_task_timeout_secs, are not kernel trouble)
+splat_re='BUG:|WARNING:|Oops|Call Trace|hung_task|blocked for more than|general protection|[Kk]ernel panic|UBSAN:|KFENCE:|kernel BUG at|BUG [^ ]+ \((Not t|T)ainted\)|detected stall|list_(add|del) corruption|refcount_t:'
+splats() {
+	[ -f "$1" ] || return 0
+	sed -e 's/\r$//' "$1" | grep -aE "$splat_re" |
+		grep -avE '^mosixtest: |[Cc]ommand line' || true
+}
+
+for n in $(seq "$nodes"); do
+	nd=$scratch/node$n
+	label="$kver node$n"
+	declare -A res=() secs=()
+	if [ -f "$nd/results" ]; then
+		while IFS=$'\t' read -r _ r cid f s; do
+			res[$cid/$f]=$r
+			secs[$cid/$f]=$s
+		done < "$nd/results"
+	fi
+	for j in "${!exp_func[@]}"; do
+		key=${exp_cid[$j]}/${exp_func[$j]}
+		desc="$label ${exp_func[$j]} (${exp_name[$j]}"
+		log=$nd/logs/${exp_cid[$j]}.${exp_func[$j]}.log
+		ntest=$((ntest + 1))
+		case ${res[$key]:-} in
+		ok) emit ok "$desc, ${secs[$key]}s)" ;;
+		skip)
+			why=$(sed -n 's/^SKIP: //p' "$log" 2> /dev/null | tail -n 1)
+			emit ok "$desc, ${secs[$key]}s) # SKIP ${why:-skipped}"
+			;;
+		fail | timeout)
+			if [ "${res[$key]}" = timeout ]; then
+				emit not-ok "$desc, ${secs[$key]}s): timed out"
+			else
+				emit not-ok "$desc, ${secs[$key]}s)"
+			fi
+			[ -f "$log" ] && tail -n 100 "$log" | diag
+			;;
+		*)
+			emit not-ok "$desc): did not report"
+			;;
+		esac
+	done
+	unset res secs
+
+	if [ -s "$nd/setup-errors" ]; then
+		emit not-ok "$label guest setup"
+		diag < "$nd/setup-errors"
+	fi
+	# qemu also ends with status 0 after a panic (panic=-1, -no-reboot): a clean end
+	# is status 0 and guest.sh having recorded the taint just before its poweroff
+	case ${qrc[$n]:-x} in
+	0)
+		if [ -f "$nd/tainted" ]; then
+			emit ok "$label guest finished and powered off"
+		else
+			emit not-ok "$label guest finished and powered off (it ended without finishing: crash?)"
+		fi
+		;;
+	124 | 137) emit not-ok "$label guest finished and powered off (killed after --timeout $timeout s)" ;;
+	*)
+		emit not-ok "$label guest finished and powered off (qemu status ${qrc[$n]:-?})"
+		tail -n 20 "$scratch/qemu.node$n.log" | diag
+		;;
+	esac
+
+	s=$( { splats "$scratch/console.node$n.log"; splats "$nd/dmesg.log"; } | awk '!seen[$0]++' | head -n 40)
+	if [ -z "$s" ]; then
+		emit ok "$label console clean"
+	else
+		emit not-ok "$label console clean"
+		printf '%s\n' "$s" | diag
+	fi
+
+	if [ -f "$nd/tainted" ]; then
+		t=$(tr -d ' \n' < "$nd/tainted")
+		if [[ $t =~ ^[0-9]+$ ]] && [ $((t & ~(4096 | 8192))) = 0 ]; then
+			emit ok "$label taint $t"
+		else
+			emit not-ok "$label taint $t (only O=4096 and E=8192 are allowed)"
+		fi
+	else
+		emit not-ok "$label taint (no taint recorded: the guest did not finish)"
+		[ -f "$scratch/console.node$n.log" ] && tail -n 30 "$scratch/console.node$n.log" | diag
+	fi
+done
+echo "1..$tnum"
+
+if [ "$nfail" -eq 0 ]; then
+	progress "PASS: $kver, $nodes node(s), $ntest test result(s), all checks ok"
+	exit 0
+fi
+logs=$top/build/vm-logs/$name-$kver-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$logs"
+cp -a "$scratch"/console.node*.log "$scratch"/qemu.node*.log "$scratch/cases" "$logs/" 2> /dev/null
+for n in $(seq "$nodes"); do
+	[ -d "$scratch/node$n" ] && cp -a "$scratch/node$n" "$logs/"
+done
+echo "# logs: $logs"
+progress "FAIL: $kver, $nfail of $tnum check(s) failed; logs in $logs"
+exit 1

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command line: global options, the command table, help and version.
+ * A new verb is one line in commands[] and one function.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "mosctl.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;	/* one line for the command list */
+	const char *usage;	/* after "mosctl ", one line per form */
+	const char *help;	/* the options, or NULL */
+};
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{
+		.name = "setpe",
+		.fn = mosctl_cmd_setpe,
+		.summary = "install, read or check the node table; set this node's number",
+		.usage = "setpe -w|-W -f MAP [-p PE]\n"
+			 "       mosctl setpe -r\n"
+			 "       mosctl setpe -c -f MAP\n"
+			 "       mosctl setpe -off",
+		.help = "  -w, -W, --write  validate MAP, install it as the node table, then make\n"
+			"                   this node PE (the node must be off or already PE)\n"
+			"  -f, --file MAP   the map file, - for standard input\n"
+			"  -p, --pe PE      this node's number, 1..65535; without -p it is the\n"
+			"                   one PE of MAP that holds a local address\n"
+			"  -r, --read       print the installed table\n"
+			"  -c, --check      only validate MAP (works without the module)\n"
+			"  -off, --off      take this node out of the cluster (PE 0)\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"MAP lines: FIRST-PE ADDRESS COUNT, PE ADDRESS ALIAS, # comments.\n",
+	},
+	{
+		.name = "status",
+		.fn = mosctl_cmd_status,
+		.summary = "show this node's state, number and table",
+		.usage = "status [--json]",
+		.help = "  --json           one JSON object: state, pe, node_count, entries,\n"
+			"                   table_gen, nodes\n"
+			"  -h, --help       show this help\n",
+	},
+	{
+		.name = "help",
+		.fn = cmd_help,
+		.summary = "show the commands, or the help of one command",
+		.usage = "help [COMMAND]",
+		.help = NULL,
+	},
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+void mosctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mosctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int mosctl_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mosctl: ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'mosctl %s%s')\n", cmd ? "help " : "--help",
+		cmd ? cmd : "");
+	return MOSCTL_EXIT_USAGE;
+}
+
+int mosctl_bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = !strncmp(arg, "--", 2);
+
+	if (c == ':') {
+		if (is_long || !optopt)
+			return mosctl_usage(cmd, "option '%s' needs an argument", arg);
+		return mosctl_usage(cmd, "option '-%c' needs an argument", optopt);
+	}
+	if (optopt && is_long)
+		return mosctl_usage(cmd, "option '%s' takes no argument", arg);
+	if (optopt)
+		return mosctl_usage(cmd, "unknown option '-%c'", optopt);
+	return mosctl_usage(cmd, "unknown or ambiguous option '%s'", arg);
+}
+
+void mosctl_help(const char *cmd, FILE *f)
+{
+	const struct command *c = cmd ? find_command(cmd) : NULL;
+	size_t i;
+
+	if (c) {
+		fprintf(f, "Usage: mosctl %s\n\n%c%s.\n", c->usage,
+			toupper((unsigned char)c->summary[0]), c->summary + 1);
+		if (c->help)
+			fprintf(f, "\n%s", c->help);
+		return;
+	}
+	fputs("Usage: mosctl [--help | --version] COMMAND [ARGUMENTS]\n\n"
+	      "Control the mosix cluster node of this machine.\n\n"
+	      "Commands:\n", f);
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'mosctl help COMMAND' for the options of a command.\n", f);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return mosctl_usage("help", "unexpected argument '%s'", argv[2]);
+	if (argc == 2 && !find_command(argv[1]))
+		return mosctl_usage(NULL, "unknown command '%s'", argv[1]);
+	mosctl_help(argc == 2 ? argv[1] : NULL, stdout);
+	return MOSCTL_EXIT_OK;
+}
+
+/* stdout may be a full disk or a closed pipe: that is a failure too */
+static int finish(int ret)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		mosctl_err("writing the output: %s", strerror(errno ? errno : EIO));
+		clearerr(stdout);
+		return ret ? ret : MOSCTL_EXIT_FAIL;
+	}
+	return ret;
+}
+
+int mosctl_main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command *cmd;
+	int c;
+
+	clearerr(stdout);
+	/* 0, not 1: getopt starts over, for the next call in the same process */
+	optind = 0;
+	opterr = 0;
+	/* "+": stop at the command, its options are its own */
+	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			mosctl_help(NULL, stdout);
+			return finish(MOSCTL_EXIT_OK);
+		case 'V':
+			printf("mosctl %s\n", MOSCTL_VERSION);
+			return finish(MOSCTL_EXIT_OK);
+		default:
+			return mosctl_bad_option(NULL, argv, c);
+		}
+	}
+	if (optind >= argc) {
+		mosctl_help(NULL, stderr);
+		return MOSCTL_EXIT_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return mosctl_usage(NULL, "unknown command '%s'", argv[optind]);
+	return finish(cmd->fn(argc - optind, argv + optind));
+}

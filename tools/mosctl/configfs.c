@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The configfs files of the module: pe, table, state. A write is one
+ * write(2), as the kernel takes one store per write; its errno is
+ * explained in the terms of the file that refused it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "mosctl.h"
+
+/* a configfs file is one page; anything much larger is not one */
+#define READ_MAX	(1 << 20)
+
+const char *mosctl_configfs_dir(void)
+{
+	const char *dir = getenv(MOSCTL_ENV_CONFIGFS);
+
+	return dir && *dir ? dir : MOSCTL_CONFIGFS_DIR;
+}
+
+bool mosctl_configfs_present(void)
+{
+	struct stat st;
+
+	return !stat(mosctl_configfs_dir(), &st) && S_ISDIR(st.st_mode);
+}
+
+static int path_of(const char *file, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s", mosctl_configfs_dir(), file);
+
+	if (n < 0 || (size_t)n >= size) {
+		mosctl_err("%s: path too long", mosctl_configfs_dir());
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+const char *mosctl_configfs_explain(const char *file, int err,
+				    const char *value, char *buf, size_t size)
+{
+	bool pe = !strcmp(file, "pe"), table = !strcmp(file, "table");
+
+	if (err < 0)
+		err = -err;
+	if (!strcmp(file, "state") && (err == EACCES || err == EPERM))
+		return "state is read-only";
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return "must be root";
+	case EINTR:
+		return "interrupted";
+	case ENOMEM:
+		return "out of memory";
+	}
+	if (pe && value) {
+		switch (err) {
+		case EINVAL:
+			return "not a decimal number";
+		case ERANGE:
+			return "PE above 65535";
+		case ENOENT:
+			snprintf(buf, size, "PE %s is not in the node table",
+				 value ? value : "?");
+			return buf;
+		case EBUSY:
+			return "a transition is running or the node is up with another PE";
+		}
+	} else if (table && value) {
+		switch (err) {
+		case EINVAL:
+			return "a syntax error in the map";
+		case ERANGE:
+			return "a PE, COUNT or address range out of range";
+		case EEXIST:
+			return "overlapping PE ranges or an address used twice";
+		case E2BIG:
+			return "more than 131072 entries";
+		case EFBIG:
+			return "more than 4094 bytes do not fit one configfs write, use 'mosctl setpe -w'";
+		case ENOENT:
+			return "the table does not contain this node's PE; take the node down first";
+		case EBUSY:
+			return "a transition is running";
+		}
+	} else if (table) {
+		if (err == EFBIG)
+			return "the table is too large to read through configfs";
+	}
+	return NULL;
+}
+
+/*
+ * answered: err came from write(2) or read(2), so it is the file's own
+ * answer; value: what was written, NULL for a read
+ */
+static void report(const char *file, const char *path, int err,
+		   const char *value, bool answered, const char *what)
+{
+	char buf[64];
+	const char *meaning = NULL;
+
+	if (err == ENOENT && !answered && !mosctl_configfs_present()) {
+		mosctl_err("%s%s%s does not exist: is the mosix module loaded?",
+			   what ? what : "", what ? ": " : "",
+			   mosctl_configfs_dir());
+		return;
+	}
+	if (answered || err == EACCES || err == EPERM)
+		meaning = mosctl_configfs_explain(file, err, value, buf,
+						  sizeof(buf));
+	mosctl_err("%s%s%s: %s%s%s%s", what ? what : "", what ? ": " : "",
+		   path, strerror(err), meaning ? " (" : "",
+		   meaning ? meaning : "", meaning ? ")" : "");
+}
+
+int mosctl_configfs_write(const char *file, const char *text, size_t len,
+			  const char *what)
+{
+	char path[PATH_MAX], value[24];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (path_of(file, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	snprintf(value, sizeof(value), "%.*s",
+		 (int)(len < sizeof(value) ? len : sizeof(value) - 1), text);
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		report(file, path, err, value, false, what);
+		return -err;
+	}
+	n = write(fd, text, len);
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != len)
+		err = EIO;	/* a short write would be a truncated store */
+	if (close(fd) && !err)
+		err = errno;
+	if (err) {
+		report(file, path, err, value, true, what);
+		return -err;
+	}
+	return 0;
+}
+
+int mosctl_configfs_read(const char *file, char **text, size_t *len)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t size = 0, used = 0;
+	bool answered = false;
+	int fd, err = 0;
+
+	if (path_of(file, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		report(file, path, err, NULL, false, NULL);
+		return -err;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (size - used < 4096) {
+			char *p;
+
+			if (size >= READ_MAX) {
+				err = EFBIG;
+				break;
+			}
+			p = realloc(buf, size + 8192 + 1);
+			if (!p) {
+				err = ENOMEM;
+				break;
+			}
+			buf = p;
+			size += 8192;
+		}
+		n = read(fd, buf + used, size - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			answered = true;
+			break;
+		}
+		if (!n)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		report(file, path, err, NULL, answered, NULL);
+		return -err;
+	}
+	buf[used] = '\0';
+	*text = buf;
+	*len = used;
+	return 0;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int mosctl_configfs_read_u32(const char *file, uint32_t max, uint32_t *val)
+{
+	char *text, *s, *end;
+	size_t len;
+	int err = mosctl_configfs_read(file, &text, &len);
+
+	if (err)
+		return err;
+	s = text;
+	end = text + len;
+	while (s < end && is_space(*s))
+		s++;
+	while (end > s && is_space(end[-1]))
+		end--;
+	err = mosix_parse_decimal(s, (size_t)(end - s), max, val);
+	if (err)
+		mosctl_err("%s/%s: unexpected content '%.*s'", mosctl_configfs_dir(),
+			   file, (int)(end - s < 32 ? end - s : 32), s);
+	free(text);
+	return err ? -EINVAL : 0;
+}

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "mosix" over libmnl: resolve the family,
+ * send one request, read its replies up to the ack, the error or the end of
+ * the dump, and keep the kernel's extended-ack message for the user.
+ *
+ * The receive loop is ours rather than mnl_cb_run(): that one gives up at
+ * the first NLM_F_DUMP_INTR message and leaves the rest of the dump in the
+ * socket, while an interrupted table dump must be read to its end and
+ * started again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <libmnl/libmnl.h>
+#include "mosctl.h"
+
+/* a dump message holds a page of text: the kernel sizes it by our buffer */
+#define RECV_BUF_MIN	32768
+#define DUMP_RETRIES	5
+/* the canonical text of the largest table is below 8 MiB; allow slack */
+#define TABLE_READ_MAX	(2 * MOSIX_TABLE_TEXT_MAX)
+
+const char *mosctl_nl_family_name(void)
+{
+	const char *name = getenv(MOSCTL_ENV_FAMILY);
+
+	return name && *name ? name : MOSIX_GENL_NAME;
+}
+
+static struct nlmsghdr *put_request(void *buf, uint16_t type, uint16_t flags,
+				    uint32_t seq, uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static int ext_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct mosctl_nl *nl = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s",
+			 mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+/* the extended-ack TLVs that start offset bytes into the payload */
+static void parse_extack(struct mosctl_nl *nl, const struct nlmsghdr *nlh,
+			 size_t offset)
+{
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
+	    MNL_ALIGN(offset) >= mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_parse(nlh, (unsigned int)offset, ext_attr_cb, nl);
+}
+
+int mosctl_nl_parse_error(struct mosctl_nl *nl, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t offset = sizeof(*e);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+		return -EBADMSG;
+	/* without NETLINK_CAP_ACK the request follows its header */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+	    e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	parse_extack(nl, nlh, offset);
+	if (e->error == INT_MIN)
+		return -EPROTO;
+	return e->error > 0 ? -e->error : e->error;
+}
+
+/* NLMSG_DONE: carries the dump's final status */
+static int handle_done(struct mosctl_nl *nl, const struct nlmsghdr *nlh)
+{
+	int err = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err)) {
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+		parse_extack(nl, nlh, sizeof(err));
+	}
+	return err < 0 && err != INT_MIN ? err : 0;
+}
+
+typedef int (*reply_cb)(const struct nlmsghdr *nlh, void *data);
+
+/*
+ * Send req, then hand each reply to cb (if any) until the ack, an error or
+ * NLMSG_DONE. *intr (if given) tells whether a message was marked
+ * NLM_F_DUMP_INTR. Returns 0 or -errno.
+ */
+static int transact(struct mosctl_nl *nl, const struct nlmsghdr *req,
+		    reply_cb cb, void *data, bool *intr)
+{
+	uint32_t seq = req->nlmsg_seq;
+
+	nl->ext_msg[0] = '\0';
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		const struct nlmsghdr *nlh = (const void *)nl->buf;
+		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, nl->buf_size);
+		int len, err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (len = (int)n; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			/* replies to an earlier, abandoned request */
+			if (nlh->nlmsg_seq != seq ||
+			    !mnl_nlmsg_portid_ok(nlh, nl->portid))
+				continue;
+			if (intr && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+				*intr = true;
+			switch (nlh->nlmsg_type) {
+			case NLMSG_ERROR:
+				return mosctl_nl_parse_error(nl, nlh);
+			case NLMSG_DONE:
+				return handle_done(nl, nlh);
+			case NLMSG_OVERRUN:
+				return -EOVERFLOW;
+			}
+			if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !cb)
+				continue;
+			err = cb(nlh, data);
+			if (err)
+				return err;
+		}
+		if (len)
+			return -EBADMSG;
+	}
+}
+
+struct attrs {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int collect_cb(const struct nlattr *attr, void *data)
+{
+	const struct attrs *a = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type <= a->max)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* the attributes of a generic netlink message, by type */
+static int parse_genl(const struct nlmsghdr *nlh, const struct nlattr **tb,
+		      unsigned int max)
+{
+	struct attrs a = { tb, max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct genlmsghdr))
+		return -EBADMSG;
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), collect_cb, &a) < 0 ?
+	       -EBADMSG : 0;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	uint16_t *id = data;
+
+	if (parse_genl(nlh, tb, CTRL_ATTR_MAX) || !tb[CTRL_ATTR_FAMILY_ID] ||
+	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) < 0)
+		return -EBADMSG;
+	*id = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	return 0;
+}
+
+static int resolve_family(struct mosctl_nl *nl)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64 + GENL_NAMSIZ] = { 0 };
+	const char *name = mosctl_nl_family_name();
+	struct nlmsghdr *nlh;
+	uint16_t id = 0;
+	int err;
+
+	if (strlen(name) >= GENL_NAMSIZ)
+		return -ENOENT;
+	nlh = put_request(buf, GENL_ID_CTRL, NLM_F_ACK, ++nl->seq,
+			  CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
+	err = transact(nl, nlh, family_cb, &id, NULL);
+	if (err)
+		return err;
+	if (!id)
+		return -EBADMSG;
+	nl->family = id;
+	return 0;
+}
+
+int mosctl_nl_open(struct mosctl_nl *nl)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int one = 1, err;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->buf_size = page > 0 && (size_t)page * 8 > RECV_BUF_MIN ?
+		       (size_t)page * 8 : RECV_BUF_MIN;
+	nl->buf = malloc(nl->buf_size);
+	if (!nl->buf)
+		return -ENOMEM;
+	nl->sock = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	if (!nl->sock)
+		goto fail;
+	/* errors no longer echo the request; they carry the kernel's reason */
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	err = resolve_family(nl);
+	if (err) {
+		mosctl_nl_close(nl);
+		return err;
+	}
+	return 0;
+
+fail:
+	err = -errno;
+	mosctl_nl_close(nl);
+	return err ? err : -EIO;
+}
+
+void mosctl_nl_close(struct mosctl_nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl->buf);
+	nl->sock = NULL;
+	nl->buf = NULL;
+}
+
+void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err)
+{
+	if (err < 0)
+		err = -err;
+	if (nl && nl->ext_msg[0])
+		mosctl_err("%s: %s: %s", what, strerror(err), nl->ext_msg);
+	else if (err == EPERM || err == EACCES)
+		mosctl_err("%s: %s (must be root)", what, strerror(err));
+	else
+		mosctl_err("%s: %s", what, strerror(err));
+}
+
+struct status_reply {
+	struct mosctl_status *st;
+	bool got;
+};
+
+static int status_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const int fields[] = {
+		MOSIX_A_STATE, MOSIX_A_PE, MOSIX_A_NODES, MOSIX_A_ENTRIES,
+		MOSIX_A_TABLE_GEN,
+	};
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	struct status_reply *reply = data;
+	uint32_t v[sizeof(fields) / sizeof(fields[0])];
+	size_t i;
+
+	if (parse_genl(nlh, tb, MOSIX_A_MAX))
+		return -EBADMSG;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct nlattr *a = tb[fields[i]];
+
+		if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return -EBADMSG;
+		v[i] = mnl_attr_get_u32(a);
+	}
+	reply->st->state = v[0];
+	reply->st->pe = v[1];
+	reply->st->nodes = v[2];
+	reply->st->entries = v[3];
+	reply->st->table_gen = v[4];
+	reply->got = true;
+	return 0;
+}
+
+int mosctl_nl_get_status(struct mosctl_nl *nl, struct mosctl_status *st)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct status_reply reply = { st, false };
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_GET_STATUS, MOSIX_GENL_VERSION);
+	err = transact(nl, nlh, status_cb, &reply, NULL);
+	if (!err && !reply.got)
+		err = -EBADMSG;	/* acked without a reply */
+	return err;
+}
+
+size_t mosctl_table_chunk(const char *text, size_t len, size_t max)
+{
+	const char *nl;
+
+	if (len <= max)
+		return len;
+	nl = memrchr(text, '\n', max);
+	return nl ? (size_t)(nl - text) + 1 : max;
+}
+
+int mosctl_nl_set_table(struct mosctl_nl *nl, const char *text, size_t len)
+{
+	size_t size = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr));
+	size_t off, n;
+	struct nlmsghdr *nlh;
+	void *buf;
+	int sndbuf, fd = mnl_socket_get_fd(nl->sock), err;
+
+	for (off = 0; off < len; off += n) {
+		n = mosctl_table_chunk(text + off, len - off, MOSIX_TABLE_CHUNK_MAX);
+		size += MNL_ATTR_HDRLEN + MNL_ALIGN(n);
+	}
+	if (!len)
+		size += MNL_ATTR_HDRLEN;	/* one empty chunk: the empty map */
+	if (size > INT_MAX / 2 - 65536)
+		return -EFBIG;
+	buf = calloc(1, size);
+	if (!buf)
+		return -ENOMEM;
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_SET_TABLE, MOSIX_GENL_VERSION);
+	for (off = 0; off < len; off += n) {
+		n = mosctl_table_chunk(text + off, len - off, MOSIX_TABLE_CHUNK_MAX);
+		mnl_attr_put(nlh, MOSIX_A_TABLE_TEXT, n, text + off);
+	}
+	if (!len)
+		mnl_attr_put(nlh, MOSIX_A_TABLE_TEXT, 0, "");
+
+	/*
+	 * The whole table is one message: the send buffer must hold it. FORCE
+	 * needs CAP_NET_ADMIN, which SET_TABLE needs anyway; without it the
+	 * ordinary limit applies and a large table gets EMSGSIZE.
+	 */
+	sndbuf = (int)size + 65536;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+
+	err = transact(nl, nlh, NULL, NULL, NULL);
+	free(buf);
+	return err;
+}
+
+struct text_buf {
+	char *text;
+	size_t len;
+	size_t size;
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	struct text_buf *t = data;
+	const struct nlattr *a;
+	size_t n;
+
+	if (parse_genl(nlh, tb, MOSIX_A_MAX))
+		return -EBADMSG;
+	a = tb[MOSIX_A_TABLE_TEXT];
+	if (!a)
+		return 0;
+	n = mnl_attr_get_payload_len(a);
+	if (t->len + n > TABLE_READ_MAX)
+		return -EFBIG;
+	if (t->len + n + 1 > t->size) {
+		size_t size = 2 * (t->len + n + 1);
+		char *p = realloc(t->text, size);
+
+		if (!p)
+			return -ENOMEM;
+		t->text = p;
+		t->size = size;
+	}
+	memcpy(t->text + t->len, mnl_attr_get_payload(a), n);
+	t->len += n;
+	t->text[t->len] = '\0';
+	return 0;
+}
+
+int mosctl_nl_get_table(struct mosctl_nl *nl, char **text, size_t *len)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64];
+	struct text_buf t = { NULL, 0, 0 };
+	int attempt, err;
+
+	for (attempt = 0; attempt <= DUMP_RETRIES; attempt++) {
+		struct nlmsghdr *nlh;
+		bool intr = false;
+
+		memset(buf, 0, sizeof(buf));
+		nlh = put_request(buf, nl->family, NLM_F_DUMP, ++nl->seq,
+				  MOSIX_CMD_GET_TABLE, MOSIX_GENL_VERSION);
+		t.len = 0;
+		err = transact(nl, nlh, table_cb, &t, &intr);
+		if (err)
+			break;
+		if (intr) {
+			err = -EAGAIN;	/* the table changed under the dump */
+			continue;
+		}
+		if (!t.text) {
+			t.text = calloc(1, 1);
+			if (!t.text)
+				return -ENOMEM;
+		}
+		*text = t.text;
+		*len = t.len;
+		return 0;
+	}
+	free(t.text);
+	return err;
+}
