@@ -29,6 +29,8 @@ usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
                       set CASE_TIMEOUT=SEC at its top)
   --name NAME         run name: scratch build/vm/NAME-KVER/ (default: the case names)
   --append ARGS       extra kernel command line arguments
+Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
+  counted over all run-vm.sh invocations (a run waits until it gets --nodes slots).
   --root-cache MODE   9p cache mode of the read-only host root in the guests: none
                       (default, always coherent) or loose (about 1.5x faster; a host
                       file changed during the run may be seen stale by the guests)
@@ -99,11 +101,13 @@ else
 	[[ $nodes =~ ^[1-9]$ ]] || die "--nodes must be 1..9"
 	[ "$nodes" -ge "$need" ] || die "a case file needs NODES_REQUIRED=$need nodes, --nodes is $nodes"
 fi
-[ "$nodes" -le 4 ] || echo "run-vm: warning: $nodes TCG guests at once will be slow" >&2
+max_guests=${MOSIX_VM_MAX_GUESTS:-4}
+[[ $max_guests =~ ^[1-9][0-9]*$ ]] || die "bad MOSIX_VM_MAX_GUESTS '$max_guests'"
+[ "$nodes" -le "$max_guests" ] || die "--nodes $nodes exceeds MOSIX_VM_MAX_GUESTS=$max_guests"
 
 if [ -z "$name" ]; then
 	name=$(for c in "${cases[@]}"; do basename "$c" .sh; done | paste -sd+)
-	[ ${#name} -le 40 ] || name=${name:0:40}
+	[ ${#name} -le 24 ] || name=${name:0:24}
 fi
 [[ $name =~ ^[A-Za-z0-9_+][A-Za-z0-9._+-]*$ ]] || die "bad --name '$name' (letters, digits, . _ + -)"
 
@@ -210,9 +214,41 @@ for c in "${cases[@]}"; do
 	done
 done
 
+# --- machine-wide guest slots: TCG guests starve each other (RCU stall warnings,
+# timeouts) when there are many more than CPUs. A slot is an flock on
+# /tmp/mosix-vm-slots/slot.K (K <= MOSIX_VM_MAX_GUESTS), held until the guests ended;
+# all slots of a run are taken at once, or none (no deadlock between runs).
+slotdir=/tmp/mosix-vm-slots
+mkdir -p "$slotdir" && chmod 1777 "$slotdir" 2> /dev/null
+slot_fds=()
+release_slots() {
+	local fd
+	for fd in "${slot_fds[@]}"; do exec {fd}>&-; done
+	slot_fds=()
+}
+acquire_slots() {
+	local k fd t_wait=$SECONDS said=''
+	while :; do
+		for k in $(seq "$max_guests"); do
+			exec {fd}>> "$slotdir/slot.$k" || continue
+			if flock -n "$fd"; then
+				slot_fds+=("$fd")
+				[ ${#slot_fds[@]} -ge "$nodes" ] && return 0
+			else
+				exec {fd}>&-
+			fi
+		done
+		release_slots
+		[ $((SECONDS - t_wait)) -lt 1800 ] || die "no $nodes free guest slot(s) in 30 min"
+		[ -n "$said" ] || progress "waiting for $nodes of the $max_guests guest slots of this machine"
+		said=1
+		sleep "1.$((RANDOM % 10))"
+	done
+}
+
 # --- network switch and guests; everything is stopped on exit
 declare -A qpid=()
-vde_pid=
+vde_pid='' vde_tmp=''
 cleanup() {
 	local p
 	for p in "${qpid[@]}"; do
@@ -224,16 +260,23 @@ cleanup() {
 	if [ -n "$vde_pid" ] && [ "$(cat "/proc/$vde_pid/comm" 2> /dev/null)" = vde_switch ]; then
 		kill -TERM "$vde_pid" 2> /dev/null
 	fi
-	vde_pid=
+	vde_pid=''
 	qpid=()
+	if [ -n "$vde_tmp" ]; then rm -rf "$vde_tmp"; vde_tmp=''; fi
+	release_slots
 }
 trap cleanup EXIT
 trap 'progress "interrupted"; exit 130' INT
 trap 'progress "terminated"; exit 143' TERM HUP
 
 sock=$scratch/vde/ctl
-[ ${#sock} -lt 90 ] || die "scratch path too long for a unix socket: $sock"
-vde_switch -sock "$sock" -daemon -p "$scratch/vde/pid" > "$scratch/vde/log" 2>&1 ||
+if [ ${#sock} -ge 80 ]; then
+	# unix socket paths are limited to 107 bytes; vde adds /.NNNNN-NNNNN per port
+	vde_tmp=$(mktemp -d /tmp/mosix-vde.XXXXXX) || die "mktemp failed"
+	sock=$vde_tmp/ctl
+fi
+# (the daemon must not inherit the run lock)
+vde_switch -sock "$sock" -daemon -p "$scratch/vde/pid" > "$scratch/vde/log" 2>&1 {runlock}>&- ||
 	die "vde_switch failed: $(cat "$scratch/vde/log")"
 for _ in $(seq 50); do
 	[ -s "$scratch/vde/pid" ] && [ -e "$sock/ctl" ] && break
@@ -247,6 +290,7 @@ vde_pid=$(cat "$scratch/vde/pid" 2> /dev/null)
 cmdline="console=ttyS0 panic=-1 quiet loglevel=4 sysctl.kernel.hung_task_timeout_secs=30"
 cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
 cmdline+=" mosixtest.case_timeout=$case_timeout mosixtest.rootcache=$root_cache"
+acquire_slots
 progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch"
 for n in $(seq "$nodes"); do
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
@@ -257,9 +301,9 @@ for n in $(seq "$nodes"); do
 		-append "$cmdline mosixtest.node=$n${append:+ $append}" \
 		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-		-fsdev "local,id=scratch,path=$scratch,security_model=none,multidevs=remap" \
+		-fsdev "local,id=scratch,path=${scratch//,/,,},security_model=none,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=scratch,mount_tag=scratch \
-		-netdev "vde,id=net0,sock=$sock" \
+		-netdev "vde,id=net0,sock=${sock//,/,,}" \
 		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:0$n,romfile=" \
 		< /dev/null > "$scratch/qemu.node$n.log" 2>&1 &
 	qpid[$n]=$!
@@ -271,7 +315,10 @@ while [ ${#qpid[@]} -gt 0 ]; do
 	done_pid=
 	wait -n -p done_pid "${qpid[@]}"
 	rc=$?
-	[ -n "$done_pid" ] || continue
+	if [ -z "$done_pid" ]; then
+		[ "$rc" = 127 ] && break	# no child left (cannot happen)
+		continue
+	fi
 	for n in "${!qpid[@]}"; do
 		if [ "${qpid[$n]}" = "$done_pid" ]; then
 			unset "qpid[$n]"

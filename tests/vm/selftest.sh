@@ -89,7 +89,8 @@ start smoke "$here/cases/smoke.sh"
 start backtrace "$st/backtrace.sh"
 start fail "$st/fail.sh"
 for n in smoke backtrace fail; do finish "$n"; done
-expect smoke 0 "^ok [0-9]+ - $kver node1 t_guest_runs_the_matrix_kernel " "console clean" "^1\.\.[0-9]+$"
+kre=$(printf '%s' "$kver" | sed 's/[].[^$*+?(){}|\\]/\\&/g')	# as a regex
+expect smoke 0 "^ok [0-9]+ - $kre node1 t_guest_runs_the_matrix_kernel " "console clean" "^1\.\.[0-9]+$"
 expect backtrace 1 "^ok [0-9]+ - .* t_sysrq_l_prints_a_kernel_backtrace " \
 	"^not ok [0-9]+ - .* console clean" "^# .*Call Trace" "^ok [0-9]+ - .* taint 0"
 expect fail 1 "^ok [0-9]+ - .* t_selftest_passes " "^not ok [0-9]+ - .* t_selftest_fails " \

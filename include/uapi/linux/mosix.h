@@ -77,4 +77,88 @@ enum mosix_attr {
 };
 #define MOSIX_A_MAX (__MOSIX_A_MAX - 1)
 
+/* ---- info daemon wire format (issue 3) ---------------------------------
+ *
+ * Every tick each node sends ONE UDP datagram to ONE peer chosen at random:
+ * its own entry plus up to `window` of the newest entries it holds about
+ * others. All integers are big-endian and unaligned; fields are encoded and
+ * decoded byte by byte, no native structure is ever put on the wire.
+ *
+ *   offset size  header (MOSIX_INFO_HDR_LEN = 24 bytes)
+ *        0    2  magic "MX" (0x4d 0x58)
+ *        2    1  version, MOSIX_INFO_VERSION (1)
+ *        3    1  type: 1 INFO, 2 LEAVE (enum mosix_info_type)
+ *        4    2  sender PE, 1..65535
+ *        6    2  entry count N, 1..MOSIX_INFO_ENTRIES_MAX
+ *        8    8  sender boot epoch, >= 1 (new value on every bring-up)
+ *       16    8  sequence number, >= 1, strictly increasing per epoch
+ *       24  N*44 entries
+ *   24+N*44  32  HMAC-SHA256 tag, cluster key, over bytes [0, 24 + N*44)
+ *
+ *   offset size  entry (MOSIX_INFO_ENTRY_LEN = 44 bytes)
+ *        0    2  PE, 1..65535
+ *        2    1  status: 1 up, 2 leaving, 3 down (enum mosix_info_status)
+ *        3    1  reserved, must be 0
+ *        4    4  age of the information in ms, 0..MOSIX_INFO_AGE_MAX_MS
+ *        8    4  load: run-queue load average x 1000, 0..MOSIX_INFO_LOAD_MAX
+ *       12    2  CPUs, 1..MOSIX_INFO_CPUS_MAX
+ *       14    2  utilisation, per mille, 0..MOSIX_INFO_UTIL_MAX
+ *       16    4  speed (relative, bogomips-like), 1..MOSIX_INFO_SPEED_MAX
+ *       20    8  boot epoch of that node, >= 1
+ *       28    8  total memory in KiB, 1..MOSIX_INFO_MEM_MAX_KB
+ *       36    8  free memory in KiB, 0..total
+ *
+ * The datagram is exactly 24 + N*44 + 32 bytes (no trailing bytes): 804 at
+ * the default window of 16, MOSIX_INFO_DGRAM_MAX at the largest window.
+ * Entry 0 is the sender's own: its PE and epoch equal the header's, age 0,
+ * status up in an INFO and leaving in a LEAVE message (the leave notice).
+ * Entries 1..N-1 are about other nodes, in strictly ascending PE order (no
+ * duplicates, never the sender). A receiver verifies the tag before it
+ * parses anything, then the sender PE against its table and the source
+ * address, every field value above, and the replay rule: (epoch, sequence)
+ * must be strictly newer than the last accepted from that sender (a newer
+ * epoch resets the sequence). Anything else is dropped and counted.
+ *
+ * Between entries about the same node, the newer epoch wins; within an epoch
+ * leaving beats up and down beats both (leaving and down are final for an
+ * epoch); otherwise the fresher one (smaller age on arrival) wins. A node
+ * whose newest information is older than the maximum age is reported down.
+ */
+#define MOSIX_INFO_MAGIC0	0x4d	/* 'M' */
+#define MOSIX_INFO_MAGIC1	0x58	/* 'X' */
+#define MOSIX_INFO_VERSION	1
+
+enum mosix_info_type {
+	MOSIX_INFO_TYPE_INFO = 1,
+	MOSIX_INFO_TYPE_LEAVE = 2,
+};
+
+/* UNKNOWN is never on the wire: a node the view holds nothing about */
+enum mosix_info_status {
+	MOSIX_INFO_STATUS_UNKNOWN = 0,
+	MOSIX_INFO_STATUS_UP = 1,
+	MOSIX_INFO_STATUS_LEAVING = 2,
+	MOSIX_INFO_STATUS_DOWN = 3,
+};
+
+#define MOSIX_INFO_HDR_LEN		24
+#define MOSIX_INFO_ENTRY_LEN		44
+#define MOSIX_INFO_TAG_LEN		32
+#define MOSIX_INFO_WINDOW_DEFAULT	16
+#define MOSIX_INFO_WINDOW_MAX		256
+/* the sender's own entry plus a full window */
+#define MOSIX_INFO_ENTRIES_MAX		(1 + MOSIX_INFO_WINDOW_MAX)
+#define MOSIX_INFO_DGRAM_MIN \
+	(MOSIX_INFO_HDR_LEN + MOSIX_INFO_ENTRY_LEN + MOSIX_INFO_TAG_LEN)
+#define MOSIX_INFO_DGRAM_MAX (MOSIX_INFO_HDR_LEN + \
+	MOSIX_INFO_ENTRIES_MAX * MOSIX_INFO_ENTRY_LEN + MOSIX_INFO_TAG_LEN)
+
+#define MOSIX_INFO_AGE_MAX_MS		3600000		/* one hour */
+#define MOSIX_INFO_LOAD_MAX		1000000000	/* load 1e6 */
+#define MOSIX_INFO_CPUS_MAX		8192
+#define MOSIX_INFO_UTIL_MAX		1000
+#define MOSIX_INFO_SPEED_MAX		10000000
+#define MOSIX_INFO_MEM_MAX_KB		(1ULL << 42)	/* 4 PiB */
+/* ---- end of info daemon wire format ---- */
+
 #endif /* _UAPI_LINUX_MOSIX_H */

@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The in-guest part of `make bench`: table install times and memory per node, on each
+# kernel of the matrix (KVER= for one). Prints figures; not a pass/fail test.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kvers=${KVER:-$(awk '{print $1}' "$top/.deps/matrix")}
+case_file=$top/tests/vm/bench/bench.sh
+for k in $kvers; do
+	echo "== guest benchmarks on $k (QEMU TCG: software emulation, expect 10-50x real hardware)"
+	"$top/tests/vm/run-vm.sh" --kernel "$k" --name bench --case-timeout 600 "$case_file" >/dev/null 2>&1 ||
+		echo "bench run failed on $k: see build/vm-logs/"
+	cat "$top/build/vm/bench-$k/bench.out" 2>/dev/null
+done
