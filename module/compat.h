@@ -6,24 +6,26 @@
 #ifndef MOSIX_COMPAT_H
 #define MOSIX_COMPAT_H
 
-#include <linux/version.h>
+#include <net/genetlink.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+/* the newest interface the module needs that every kernel since 6.1 has */
+#ifndef GENL_REQ_ATTR_CHECK
 #error "mosix needs Linux 6.1 or newer"
 #endif
-
-#include <net/netlink.h>
 
 /*
  * Formatted extended-ack messages arrived in 6.2; before that only a static
  * string fits, so the map line number is left to the kernel log and mosctl.
  */
+static inline void mosix_set_err_line(struct netlink_ext_ack *extack, u32 line,
+				      const char *reason)
+{
 #ifdef NL_SET_ERR_MSG_FMT
-#define mosix_set_err_line(extack, line, reason) \
-	NL_SET_ERR_MSG_FMT(extack, "line %u: %s", line, reason)
+	NL_SET_ERR_MSG_FMT(extack, "line %u: %s", line, reason);
 #else
-#define mosix_set_err_line(extack, line, reason) \
-	do { if (extack) (extack)->_msg = (reason); } while (0)
+	if (extack)
+		extack->_msg = reason;
 #endif
+}
 
 #endif /* MOSIX_COMPAT_H */

@@ -22,7 +22,7 @@
 #define map_sort(base, n, size, cmp)	sort(base, n, size, cmp, NULL)
 #define map_sort_r(base, n, size, cmp, priv) \
 	sort_r(base, n, size, cmp, NULL, priv)
-typedef const void *sort_priv_t;
+#define SORT_PRIV const void *
 #else
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +33,7 @@ typedef const void *sort_priv_t;
 #define map_free(p)			free(p)
 #define map_sort(base, n, size, cmp)	qsort(base, n, size, cmp)
 #define map_sort_r(base, n, size, cmp, priv)	qsort_r(base, n, size, cmp, priv)
-typedef void *sort_priv_t;
+#define SORT_PRIV void *
 #endif
 
 #include "mosix_map.h"
@@ -324,32 +324,40 @@ static int parse_line(const char *s, size_t len, u32 line,
 	int n = split_fields(s, len, field, flen), err;
 
 	if (n > 3)
-		return set_error(error, -EINVAL, line, "too many fields (expected PE ADDRESS COUNT|ALIAS)");
+		return set_error(error, -EINVAL, line,
+				 "too many fields (expected PE ADDRESS COUNT|ALIAS)");
 	if (n < 3)
-		return set_error(error, -EINVAL, line, "missing fields (expected PE ADDRESS COUNT|ALIAS)");
+		return set_error(error, -EINVAL, line,
+				 "missing fields (expected PE ADDRESS COUNT|ALIAS)");
 
 	err = mosix_parse_decimal(field[0], flen[0], MOSIX_PE_MAX, &pe);
 	if (err == -EINVAL)
 		return set_error(error, err, line, "PE is not a decimal number");
 	if (err || pe == 0)
-		return set_error(error, -ERANGE, line, "PE out of range 1..65535");
+		return set_error(error, -ERANGE, line,
+				 "PE out of range 1..65535");
 
 	if (flen[1] >= MOSIX_ADDR_STRLEN ||
 	    mosix_addr_parse(field[1], flen[1], &out->e.addr))
-		return set_error(error, -EINVAL, line, "not an IPv4 or IPv6 address");
+		return set_error(error, -EINVAL, line,
+				 "not an IPv4 or IPv6 address");
 
 	if (is_alias_word(field[2], flen[2])) {
 		count = 0;
 	} else {
 		err = mosix_parse_decimal(field[2], flen[2], MOSIX_PE_MAX, &count);
 		if (err == -EINVAL)
-			return set_error(error, err, line, "COUNT is not a decimal number or ALIAS");
+			return set_error(error, err, line,
+					 "COUNT is not a decimal number or ALIAS");
 		if (err || count == 0)
-			return set_error(error, -ERANGE, line, "COUNT out of range 1..65535");
+			return set_error(error, -ERANGE, line,
+				 "COUNT out of range 1..65535");
 		if (pe + count - 1 > MOSIX_PE_MAX)
-			return set_error(error, -ERANGE, line, "node range ends above PE 65535");
+			return set_error(error, -ERANGE, line,
+				 "node range ends above PE 65535");
 		if (!mosix_addr_add(&out->e.addr, count - 1, &last))
-			return set_error(error, -ERANGE, line, "address range wraps past the end of the address space");
+			return set_error(error, -ERANGE, line,
+				 "address range wraps past the end of the address space");
 	}
 	out->e.pe = (u16)pe;
 	out->e.count = (u16)count;
@@ -386,9 +394,11 @@ static int count_entries(const char *text, size_t len, u32 *count,
 
 		line++;
 		if (memchr(p, '\0', l))
-			return set_error(error, -EINVAL, line, "NUL byte in map text");
+			return set_error(error, -EINVAL, line,
+				 "NUL byte in map text");
 		if (has_content(p, l) && ++n > MOSIX_TABLE_ENTRIES_MAX)
-			return set_error(error, -E2BIG, line, "too many entries (more than 131072 lines)");
+			return set_error(error, -E2BIG, line,
+				 "too many entries (more than 131072 lines)");
 		p = next;
 	}
 	*count = n;
@@ -444,7 +454,7 @@ static const struct mosix_map_entry *find_range(const struct mosix_map_entry *r,
 	return NULL;
 }
 
-static int cmp_by_addr_tmp(const void *a, const void *b, sort_priv_t priv)
+static int cmp_by_addr_tmp(const void *a, const void *b, SORT_PRIV priv)
 {
 	const struct parsed_entry *all = priv;
 	const struct parsed_entry *x = &all[*(const u32 *)a];
@@ -480,7 +490,7 @@ static void check_addr_overlap(const struct parsed_entry *all, const u32 *idx,
 
 static void sort_by_addr(const struct parsed_entry *all, u32 *idx, u32 nr)
 {
-	map_sort_r(idx, nr, sizeof(*idx), cmp_by_addr_tmp, (sort_priv_t)all);
+	map_sort_r(idx, nr, sizeof(*idx), cmp_by_addr_tmp, (SORT_PRIV)all);
 }
 
 int mosix_map_parse(const char *text, size_t len, struct mosix_map *map,

@@ -63,6 +63,7 @@ enum mosix_cmd {
 	MOSIX_CMD_GET_TABLE,
 	__MOSIX_CMD_MAX
 };
+
 #define MOSIX_CMD_MAX (__MOSIX_CMD_MAX - 1)
 
 enum mosix_attr {
@@ -75,6 +76,7 @@ enum mosix_attr {
 	MOSIX_A_TABLE_TEXT,	/* binary: map text */
 	__MOSIX_A_MAX
 };
+
 #define MOSIX_A_MAX (__MOSIX_A_MAX - 1)
 
 /* ---- info daemon wire format (issue 3) ---------------------------------
