@@ -34,6 +34,7 @@ USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-n
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 map_src := module/mosix_map.c
+info_src := module/mosix_info.c
 mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
 mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h include/uapi/linux/mosix.h
 unit_src := $(wildcard tests/unit/*.c)
@@ -55,14 +56,14 @@ sparse:
 
 mosctl: build/tools/mosctl
 
-build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(mosctl_hdr)
+build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) -lmnl
+	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) -lmnl
 
-build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(mosctl_hdr)
+build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(top)/tools/mosctl -o $@ \
-		$(unit_src) $(mosctl_src) $(map_src) $$(pkg-config --cflags --libs check) -lmnl
+		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $$(pkg-config --cflags --libs check) -lmnl
 
 # Check unit tests under ASan/UBSan; TAP in build/tests/unit.tap
 unit: deps-if-missing build/tests/unit
@@ -118,3 +119,23 @@ dkms-install:
 
 clean:
 	rm -rf build
+
+# info daemon: libFuzzer on the decoder and merge, and the dissemination simulator
+.PHONY: fuzz-info sim
+build/tests/fuzz_info: tests/fuzz/fuzz_info.c $(map_src) $(info_src) module/mosix_info.h $(mosctl_hdr)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/include -I$(top)/module \
+		-o $@ tests/fuzz/fuzz_info.c $(map_src) $(info_src)
+
+fuzz-info: build/tests/fuzz_info
+	@mkdir -p build/fuzz-corpus-info
+	build/tests/fuzz_info -max_total_time=$(FUZZ_SECONDS) -max_len=$$((24 + 258 * 44 + 64)) \
+		build/fuzz-corpus-info tests/fuzz/seeds-info
+
+build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_info.h $(mosctl_hdr)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/sim/sim_info.c $(map_src) $(info_src) -lm
+
+# N = 64 .. 65535 simulated nodes, window 16: mean age, leave spread, msgs per tick
+sim: build/tests/sim_info
+	build/tests/sim_info

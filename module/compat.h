@@ -28,4 +28,16 @@ static inline void mosix_set_err_line(struct netlink_ext_ack *extack, u32 line,
 #endif
 }
 
+/* hex2bin() left <linux/kernel.h> for its own header */
+#ifdef MOSIX_HAVE_LINUX_HEX_H
+#include <linux/hex.h>
+#endif
+
+/* newer kernels: kernel_bind() takes a struct sockaddr_unsized */
+#ifdef MOSIX_HAVE_SOCKADDR_UNSIZED
+#define mosix_sockaddr(p) ((struct sockaddr_unsized *)(p))
+#else
+#define mosix_sockaddr(p) ((struct sockaddr *)(p))
+#endif
+
 #endif /* MOSIX_COMPAT_H */

@@ -29,6 +29,36 @@ static bool may_write(const char *attr)
 	return false;
 }
 
+/* blanks around a value are accepted: give the inside */
+static size_t trim(const char **s, size_t count)
+{
+	const char *end = *s + count;
+
+	while (*s < end && isspace(**s))
+		(*s)++;
+	while (end > *s && isspace(end[-1]))
+		end--;
+	return end - *s;
+}
+
+/* a decimal in [min, max] for attribute name: -EINVAL or -ERANGE, logged */
+static int parse_number(const char *name, const char *page, size_t count,
+			u32 min, u32 max, u32 *val)
+{
+	const char *s = page;
+	size_t len = trim(&s, count);
+	int err = mosix_parse_decimal(s, len, max, val);
+
+	if (!err && *val < min)
+		err = -ERANGE;
+	if (err)
+		pr_info_ratelimited("%s: '%.*s' refused: %s %u..%u\n", name,
+				    (int)min_t(size_t, len, 32), s,
+				    err == -EINVAL ? "not a decimal number in" :
+				    "out of range", min, max);
+	return err;
+}
+
 static ssize_t pe_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%u\n", mosix_node_pe());
@@ -37,20 +67,18 @@ static ssize_t pe_show(struct config_item *item, char *page)
 static ssize_t pe_store(struct config_item *item, const char *page,
 			size_t count)
 {
-	const char *s = page, *end = page + count;
+	const char *s = page;
+	size_t len;
 	u32 pe;
 	int err;
 
 	if (!may_write("pe"))
 		return -EPERM;
-	while (s < end && isspace(*s))
-		s++;
-	while (end > s && isspace(end[-1]))
-		end--;
-	err = mosix_parse_decimal(s, (size_t)(end - s), MOSIX_PE_MAX, &pe);
+	len = trim(&s, count);
+	err = mosix_parse_decimal(s, len, MOSIX_PE_MAX, &pe);
 	if (err) {
 		pr_info_ratelimited("pe: '%.*s' refused: %s\n",
-				    (int)min_t(size_t, end - s, 32), s,
+				    (int)min_t(size_t, len, 32), s,
 				    err == -ERANGE ? "above 65535" :
 				    "not a decimal number");
 		return err;
@@ -106,6 +134,100 @@ static ssize_t table_store(struct config_item *item, const char *page,
 	return err ? err : (ssize_t)count;
 }
 
+static ssize_t key_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n", mosix_info_key_set() ? "set" : "none");
+}
+
+/* the cluster key as hex digits; an empty write clears it */
+static ssize_t key_store(struct config_item *item, const char *page,
+			 size_t count)
+{
+	u8 key[MOSIX_KEY_MAX];
+	const char *s = page;
+	size_t len = trim(&s, count);
+	int err;
+
+	if (!may_write("key"))
+		return -EPERM;
+	if (len && (len % 2 || len < 2 * MOSIX_KEY_MIN || len > 2 * MOSIX_KEY_MAX ||
+		    hex2bin(key, s, len / 2))) {
+		pr_info_ratelimited("key: refused: not %d..%d hex digits\n",
+				    2 * MOSIX_KEY_MIN, 2 * MOSIX_KEY_MAX);
+		return -EINVAL;
+	}
+	err = mosix_node_set_key(key, len / 2);
+	memzero_explicit(key, sizeof(key));
+	return err ? err : (ssize_t)count;
+}
+
+static ssize_t info_interval_ms_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(mosix_info_interval_ms));
+}
+
+/* takes effect at the next tick, also while up */
+static ssize_t info_interval_ms_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("info_interval_ms"))
+		return -EPERM;
+	err = parse_number("info_interval_ms", page, count,
+			   MOSIX_INFO_INTERVAL_MIN_MS, MOSIX_INFO_INTERVAL_MAX_MS, &v);
+	if (err)
+		return err;
+	WRITE_ONCE(mosix_info_interval_ms, v);
+	return count;
+}
+
+static ssize_t window_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(mosix_info_window));
+}
+
+static ssize_t window_store(struct config_item *item, const char *page,
+			    size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("window"))
+		return -EPERM;
+	err = parse_number("window", page, count, 1, MOSIX_INFO_WINDOW_MAX, &v);
+	if (!err)
+		err = mosix_node_set_window(v);
+	return err ? err : (ssize_t)count;
+}
+
+static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
+	[MOSIX_STAT_TICKS] = "ticks",
+	[MOSIX_STAT_TX_PACKETS] = "tx_packets",
+	[MOSIX_STAT_TX_BYTES] = "tx_bytes",
+	[MOSIX_STAT_TX_ERRORS] = "tx_errors",
+	[MOSIX_STAT_RX_ACCEPTED] = "rx_accepted",
+	[MOSIX_STAT_RX_BYTES] = "rx_bytes",
+	[MOSIX_STAT_LEAVE_SENT] = "leave_sent",
+};
+
+static ssize_t stats_show(struct config_item *item, char *page)
+{
+	ssize_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(stat_names); i++)
+		if (stat_names[i])
+			len += sysfs_emit_at(page, len, "%s %llu\n", stat_names[i],
+					     mosix_info_stat(i));
+	for (i = 0; i < __MOSIX_INFO_DROP_MAX; i++)
+		len += sysfs_emit_at(page, len, "drop_%s %llu\n",
+				     mosix_info_drop_name(i),
+				     mosix_info_stat(MOSIX_STAT_DROP_BASE + i));
+	return len;
+}
+
 static ssize_t state_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%s\n", mosix_state_name(mosix_node_state()));
@@ -114,11 +236,19 @@ static ssize_t state_show(struct config_item *item, char *page)
 CONFIGFS_ATTR(, pe);
 CONFIGFS_ATTR(, table);
 CONFIGFS_ATTR_RO(, state);
+CONFIGFS_ATTR(, key);
+CONFIGFS_ATTR(, info_interval_ms);
+CONFIGFS_ATTR(, window);
+CONFIGFS_ATTR_RO(, stats);
 
 static struct configfs_attribute *mosix_attrs[] = {
 	&attr_pe,
 	&attr_table,
 	&attr_state,
+	&attr_key,
+	&attr_info_interval_ms,
+	&attr_window,
+	&attr_stats,
 	NULL,
 };
 
@@ -129,6 +259,8 @@ static struct config_item_type mosix_subsys_type = {
 
 int mosix_configfs_init(void)
 {
+	/* the key file reveals nothing, but only root needs to see that */
+	attr_key.ca_mode = 0600;
 	config_group_init(&mosix_subsys.su_group);
 	mutex_init(&mosix_subsys.su_mutex);
 	return configfs_register_subsystem(&mosix_subsys);

@@ -33,6 +33,7 @@ static void __exit mosix_exit(void)
 	mosix_configfs_exit();
 	mosix_netlink_exit();
 	mosix_node_exit();
+	mosix_info_exit();
 	mosix_table_exit();
 	pr_info("unloaded\n");
 }

@@ -6,6 +6,7 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include "mosix_map.h"
+#include "mosix_info.h"
 
 /*
  * Lock order: mosix_config_lock (node.c) is the outermost lock; the
@@ -35,7 +36,21 @@ u32 mosix_node_pe(void);
 int mosix_node_set_pe(u32 pe);
 int mosix_node_set_table(const char *text, size_t len, const char *source,
 			 struct mosix_map_error *error);
+int mosix_node_set_key(const u8 *key, unsigned int len);
+int mosix_node_set_window(u32 window);
 void mosix_node_exit(void);
+
+/* info.c: the info daemon */
+extern unsigned int mosix_info_interval_ms;
+extern unsigned int mosix_info_window;
+bool mosix_info_key_set(void);
+int mosix_info_set_key(const u8 *key, unsigned int len);
+int mosix_info_start(u32 pe);
+void mosix_info_stop(bool leave);
+void mosix_info_reboot(void);
+u64 mosix_info_stat(unsigned int stat);
+unsigned int mosix_info_snapshot(struct mosix_info_entry *out, unsigned int max);
+void mosix_info_exit(void);
 
 /* configfs.c */
 int mosix_configfs_init(void);

@@ -23,10 +23,6 @@
 
 #include "mosix_map.h"
 
-#ifndef __KERNEL__
-typedef int64_t s64;
-#endif
-
 /* Why a datagram was dropped: index of the per-reason counters */
 enum mosix_info_drop {
 	MOSIX_INFO_DROP_BAD_TAG,	/* HMAC did not verify (caller) */
@@ -44,6 +40,7 @@ enum mosix_info_drop {
 	MOSIX_INFO_DROP_REPLAY,		/* (epoch, seq) not newer than the last */
 	__MOSIX_INFO_DROP_MAX
 };
+
 #define MOSIX_INFO_DROP_MAX (__MOSIX_INFO_DROP_MAX - 1)
 
 /* the header without magic, version and count (the codec handles those) */

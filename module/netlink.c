@@ -23,9 +23,43 @@ static const struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] = {
 	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
 	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
 	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
+	[MOSIX_A_PAD] = { .type = NLA_REJECT },
+	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
+	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
+	[MOSIX_A_STATS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
 };
 
 static struct genl_family mosix_family;
+
+static int put_stats(struct sk_buff *msg)
+{
+	struct nlattr *nest = nla_nest_start(msg, MOSIX_A_STATS);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = MOSIX_STAT_TICKS; i <= MOSIX_STAT_LEAVE_SENT; i++)
+		if (nla_put_u64_64bit(msg, i, mosix_info_stat(i), MOSIX_STAT_PAD))
+			return -EMSGSIZE;
+	for (i = 0; i < __MOSIX_INFO_DROP_MAX; i++)
+		if (nla_put_u64_64bit(msg, MOSIX_STAT_DROP_BASE + i,
+				      mosix_info_stat(MOSIX_STAT_DROP_BASE + i),
+				      MOSIX_STAT_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
 
 static int get_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -54,7 +88,11 @@ static int get_status_doit(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MOSIX_A_PE, mosix_node_pe()) ||
 	    nla_put_u32(msg, MOSIX_A_NODES, nodes) ||
 	    nla_put_u32(msg, MOSIX_A_ENTRIES, entries) ||
-	    nla_put_u32(msg, MOSIX_A_TABLE_GEN, gen))
+	    nla_put_u32(msg, MOSIX_A_TABLE_GEN, gen) ||
+	    nla_put_u32(msg, MOSIX_A_KEY_SET, mosix_info_key_set()) ||
+	    nla_put_u32(msg, MOSIX_A_INFO_INTERVAL_MS, READ_ONCE(mosix_info_interval_ms)) ||
+	    nla_put_u32(msg, MOSIX_A_WINDOW, READ_ONCE(mosix_info_window)) ||
+	    put_stats(msg))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -192,6 +230,69 @@ static int get_table_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/* the view, copied once when the dump starts, then sent a node a message */
+struct nodes_dump {
+	unsigned int next, nr;
+	struct mosix_info_entry e[];
+};
+
+static int get_nodes_start(struct netlink_callback *cb)
+{
+	struct nodes_dump *d;
+
+	d = kvzalloc(struct_size(d, e, MOSIX_INFO_ENTRIES_MAX), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->nr = mosix_info_snapshot(d->e, MOSIX_INFO_ENTRIES_MAX);
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+static int get_nodes_done(struct netlink_callback *cb)
+{
+	kvfree((void *)cb->args[0]);
+	return 0;
+}
+
+static int put_node(struct sk_buff *skb, const struct mosix_info_entry *e,
+		    bool self)
+{
+	if (nla_put_u32(skb, MOSIX_A_NODE_PE, e->pe) ||
+	    (self && nla_put_flag(skb, MOSIX_A_NODE_SELF)) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_STATUS, e->status) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_LOAD, e->load) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_CPUS, e->cpus) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_UTIL, e->util) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_SPEED, e->speed) ||
+	    nla_put_u64_64bit(skb, MOSIX_A_NODE_MEM_KB, e->mem_kb, MOSIX_A_PAD) ||
+	    nla_put_u64_64bit(skb, MOSIX_A_NODE_FREE_KB, e->free_kb, MOSIX_A_PAD) ||
+	    nla_put_u32(skb, MOSIX_A_NODE_AGE_MS, e->age_ms))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int get_nodes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nodes_dump *d = (struct nodes_dump *)cb->args[0];
+	u32 self = mosix_node_pe();
+
+	for (; d->next < d->nr; d->next++) {
+		const struct mosix_info_entry *e = &d->e[d->next];
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &mosix_family,
+					NLM_F_MULTI, MOSIX_CMD_GET_NODES);
+
+		if (!hdr)
+			break;
+		if (put_node(skb, e, e->pe == self)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	return skb->len;
+}
+
 static const struct genl_ops mosix_ops[] = {
 	{
 		.cmd = MOSIX_CMD_GET_STATUS,
@@ -211,6 +312,14 @@ static const struct genl_ops mosix_ops[] = {
 		.start = get_table_start,
 		.dumpit = get_table_dumpit,
 		.done = get_table_done,
+		.policy = no_attr_policy,
+		.maxattr = MOSIX_A_MAX,
+	},
+	{
+		.cmd = MOSIX_CMD_GET_NODES,
+		.start = get_nodes_start,
+		.dumpit = get_nodes_dumpit,
+		.done = get_nodes_done,
 		.policy = no_attr_policy,
 		.maxattr = MOSIX_A_MAX,
 	},

@@ -8,6 +8,7 @@
  */
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/reboot.h>
 #include "mosix.h"
 
 static DEFINE_MUTEX(mosix_config_lock);
@@ -61,9 +62,44 @@ static bool table_has_pe(u32 pe)
 	return found;
 }
 
-/* bring-up: the node joins with number pe */
+/*
+ * Reboot or poweroff while up: tell the peers and stop the daemons, fast and
+ * without waiting on anything remote (user space is already gone, there is
+ * nothing to migrate). A transition holding the lock is left alone.
+ */
+static int node_reboot(struct notifier_block *nb, unsigned long action,
+		       void *data)
+{
+	if (!mutex_trylock(&mosix_config_lock))
+		return NOTIFY_DONE;
+	if (cur_state == MOSIX_STATE_UP) {
+		set_state(MOSIX_STATE_STOPPING);
+		mosix_info_reboot();
+		pr_info("node %u: leave notice sent on reboot\n", cur_pe);
+	}
+	mutex_unlock(&mosix_config_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block reboot_nb = {
+	.notifier_call = node_reboot,
+};
+
+/* bring-up: the node joins with number pe; a failure undoes what was done */
 static int node_up(u32 pe)
 {
+	int err;
+
+	err = mosix_info_start(pe);
+	if (err) {
+		pr_info("node %u: info daemon did not start: %d\n", pe, err);
+		return err;
+	}
+	err = register_reboot_notifier(&reboot_nb);
+	if (err) {
+		mosix_info_stop(false);
+		return err;
+	}
 	pr_info("node %u up\n", pe);
 	return 0;
 }
@@ -71,6 +107,8 @@ static int node_up(u32 pe)
 /* teardown: the node leaves the cluster */
 static void node_down(u32 pe)
 {
+	unregister_reboot_notifier(&reboot_nb);
+	mosix_info_stop(true);
 	pr_info("node %u down\n", pe);
 }
 
@@ -100,6 +138,11 @@ int mosix_node_set_pe(u32 pe)
 	if (pe && !table_has_pe(pe)) {
 		pr_info_ratelimited("pe: %u refused: not in the node table\n", pe);
 		err = -ENOENT;
+		goto unlock;
+	}
+	if (pe && !mosix_info_key_set()) {
+		pr_info_ratelimited("pe: %u refused: no cluster key (configfs key)\n", pe);
+		err = -ENOKEY;
 		goto unlock;
 	}
 
@@ -159,6 +202,43 @@ log:
 	else if (err)
 		pr_info_ratelimited("%s: table rejected: %s (%d)\n",
 				    source, error->reason, err);
+	return err;
+}
+
+/* key and window shape the daemon: they change only while off */
+static int change_while_off(const char *what)
+{
+	lockdep_assert_held(&mosix_config_lock);
+	if (cur_state == MOSIX_STATE_OFF)
+		return 0;
+	pr_info_ratelimited("%s: refused: the node is %s, write 0 to pe first\n",
+			    what, mosix_state_name(cur_state));
+	return -EBUSY;
+}
+
+int mosix_node_set_key(const u8 *key, unsigned int len)
+{
+	int err;
+
+	if (mutex_lock_interruptible(&mosix_config_lock))
+		return -EINTR;
+	err = change_while_off("key");
+	if (!err)
+		err = mosix_info_set_key(key, len);
+	mutex_unlock(&mosix_config_lock);
+	return err;
+}
+
+int mosix_node_set_window(u32 window)
+{
+	int err;
+
+	if (mutex_lock_interruptible(&mosix_config_lock))
+		return -EINTR;
+	err = change_while_off("window");
+	if (!err)
+		WRITE_ONCE(mosix_info_window, window);
+	mutex_unlock(&mosix_config_lock);
 	return err;
 }
 

@@ -216,12 +216,26 @@ static const struct cli_case cli_cases[] = {
 	{ { "help" }, 0, "  setpe ", NULL },
 	{ { "help" }, 0, "  status ", NULL },
 	{ { "help", "setpe" }, 0, "-off, --off", NULL },
-	{ { "help", "setpe" }, 0, "Usage: mosctl setpe -w|-W -f MAP [-p PE]\n", NULL },
+	{ { "help", "setpe" }, 0, "Usage: mosctl setpe -w|-W -f MAP [-p PE] [-k KEYFILE]\n", NULL },
+	{ { "help", "setpe" }, 0, "-k, --key-file KEYFILE", NULL },
 	{ { "help", "status" }, 0, "--json", NULL },
 	{ { "help", "help" }, 0, "Usage: mosctl help [COMMAND]\n", NULL },
 	{ { "setpe", "--help" }, 0, "Usage: mosctl setpe", NULL },
 	{ { "setpe", "-h" }, 0, "-p, --pe PE", NULL },
-	{ { "status", "-h" }, 0, "Usage: mosctl status [--json]\n", NULL },
+	{ { "status", "-h" }, 0, "Usage: mosctl status [--json] [-v]\n", NULL },
+	{ { "help", "status" }, 0, "-v, --verbose", NULL },
+	{ { "help" }, 0, "  isup ", NULL },
+	{ { "help" }, 0, "  getload ", NULL },
+	{ { "help" }, 0, "  getspeed ", NULL },
+	{ { "help" }, 0, "  whois ", NULL },
+	{ { "help", "isup" }, 0, "Usage: mosctl isup PE\n", NULL },
+	{ { "help", "getload" }, 0, "Usage: mosctl getload PE\n", NULL },
+	{ { "help", "getspeed" }, 0, "Usage: mosctl getspeed PE\n", NULL },
+	{ { "help", "whois" }, 0, "Usage: mosctl whois PE|ADDRESS\n", NULL },
+	{ { "isup", "-h" }, 0, "Usage: mosctl isup PE\n", NULL },
+	{ { "getload", "--help" }, 0, "Usage: mosctl getload PE\n", NULL },
+	{ { "getspeed", "-h" }, 0, "Usage: mosctl getspeed PE\n", NULL },
+	{ { "whois", "-h" }, 0, "Usage: mosctl whois PE|ADDRESS\n", NULL },
 	{ { "--version" }, 0, "mosctl " MOSCTL_VERSION "\n", NULL },
 	/* mosctl's own usage errors: 2 */
 	{ { NULL }, 2, NULL, "Usage: mosctl" },
@@ -262,6 +276,44 @@ static const struct cli_case cli_cases[] = {
 	{ { "status", "extra" }, 2, NULL, "mosctl: status: unexpected argument 'extra'" },
 	{ { "status", "--bogus" }, 2, NULL, "status: unknown or ambiguous option '--bogus'" },
 	{ { "status", "-j" }, 2, NULL, "status: unknown option '-j'" },
+	{ { "status", "-v", "x" }, 2, NULL, "mosctl: status: unexpected argument 'x'" },
+	{ { "status", "--verbose=1" }, 2, NULL, "status: option '--verbose=1' takes no argument" },
+	/* setpe -k usage errors: 2 */
+	{ { "setpe", "-c", "-f", "@GOOD", "-k", "k" }, 2, NULL, "mosctl: setpe: -k goes only with -w" },
+	{ { "setpe", "-r", "--key-file=k" }, 2, NULL, "setpe: -k goes only with -w" },
+	{ { "setpe", "-off", "-k", "k" }, 2, NULL, "setpe: -k goes only with -w" },
+	{ { "setpe", "-w", "-f", "@GOOD", "-k" }, 2, NULL, "setpe: option '-k' needs an argument" },
+	{ { "setpe", "-w", "-f", "@GOOD", "--key-file" }, 2, NULL,
+	  "setpe: option '--key-file' needs an argument" },
+	/* the verbs: usage errors 2 */
+	{ { "isup" }, 2, NULL, "mosctl: isup: missing PE (see 'mosctl help isup')\n" },
+	{ { "isup", "0" }, 2, NULL, "mosctl: isup: '0' is not a PE number (1..65535)" },
+	{ { "isup", "65536" }, 2, NULL, "isup: '65536' is not a PE number (1..65535)" },
+	{ { "isup", "x" }, 2, NULL, "isup: 'x' is not a PE number" },
+	{ { "isup", "" }, 2, NULL, "isup: '' is not a PE number" },
+	{ { "isup", "10.0.0.1" }, 2, NULL, "isup: '10.0.0.1' is not a PE number" },
+	{ { "isup", "1", "2" }, 2, NULL, "mosctl: isup: unexpected argument '2'" },
+	{ { "isup", "-x" }, 2, NULL, "mosctl: isup: unknown option '-x'" },
+	{ { "isup", "-1" }, 2, NULL, "isup: unknown option '-1'" },
+	{ { "isup", "--bogus" }, 2, NULL, "isup: unknown or ambiguous option '--bogus'" },
+	{ { "getload" }, 2, NULL, "mosctl: getload: missing PE" },
+	{ { "getload", "0" }, 2, NULL, "getload: '0' is not a PE number (1..65535)" },
+	{ { "getload", "1", "x" }, 2, NULL, "getload: unexpected argument 'x'" },
+	{ { "getspeed" }, 2, NULL, "mosctl: getspeed: missing PE" },
+	{ { "getspeed", "99999999999" }, 2, NULL, "getspeed: '99999999999' is not a PE number" },
+	{ { "whois" }, 2, NULL, "mosctl: whois: missing PE or ADDRESS" },
+	{ { "whois", "0" }, 2, NULL, "mosctl: whois: '0' is not a PE number (1..65535)" },
+	{ { "whois", "65536" }, 2, NULL, "whois: '65536' is not a PE number" },
+	{ { "whois", "host.example" }, 2, NULL,
+	  "mosctl: whois: 'host.example' is neither a PE number (1..65535) nor an IPv4 or IPv6 address" },
+	{ { "whois", "10.0.0.256" }, 2, NULL, "whois: '10.0.0.256' is neither" },
+	{ { "whois", "1", "2" }, 2, NULL, "whois: unexpected argument '2'" },
+	/* the view needs the netlink family: without it, 1 */
+	{ { "isup", "1" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "isup", "65535" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "getload", "1" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "getspeed", "2" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "status", "-v" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
 	/* commands that run */
 	{ { "setpe", "-c", "-f", "@GOOD" }, 0, ": OK, 5 nodes, 3 entries\n", NULL },
 	{ { "setpe", "-cf", "@GOOD" }, 0, ": OK, 5 nodes, 3 entries\n", NULL },
@@ -944,6 +996,10 @@ START_TEST(test_netlink_error_carries_extack_message)
 }
 END_TEST
 
+/* a kernel without the info daemon's attributes, no view */
+#define NO_INFO_JSON "\"key_set\":null,\"info_interval_ms\":null,\"window\":null," \
+		     "\"nodes\":[],\"more_unknown\":0,\"stats\":null}\n"
+
 struct status_case {
 	struct mosctl_status st;
 	const char *text;
@@ -953,16 +1009,16 @@ struct status_case {
 static const struct status_case status_cases[] = {
 	{ { MOSIX_STATE_OFF, 0, 0, 0, 0 },
 	  "state: off\npe: 0\nnodes: 0\nentries: 0\ntable generation: 0\n",
-	  "{\"state\":\"off\",\"pe\":0,\"node_count\":0,\"entries\":0,\"table_gen\":0,\"nodes\":[]}\n" },
+	  "{\"state\":\"off\",\"pe\":0,\"node_count\":0,\"entries\":0,\"table_gen\":0," NO_INFO_JSON },
 	{ { MOSIX_STATE_UP, 3, 65535, 131072, 4294967295U },
 	  "state: up\npe: 3\nnodes: 65535\nentries: 131072\ntable generation: 4294967295\n",
-	  "{\"state\":\"up\",\"pe\":3,\"node_count\":65535,\"entries\":131072,\"table_gen\":4294967295,\"nodes\":[]}\n" },
+	  "{\"state\":\"up\",\"pe\":3,\"node_count\":65535,\"entries\":131072,\"table_gen\":4294967295," NO_INFO_JSON },
 	{ { MOSIX_STATE_ROLLING_BACK, 7, 5, 3, 2 },
 	  "state: rolling-back\npe: 7\nnodes: 5\nentries: 3\ntable generation: 2\n",
-	  "{\"state\":\"rolling-back\",\"pe\":7,\"node_count\":5,\"entries\":3,\"table_gen\":2,\"nodes\":[]}\n" },
+	  "{\"state\":\"rolling-back\",\"pe\":7,\"node_count\":5,\"entries\":3,\"table_gen\":2," NO_INFO_JSON },
 	{ { 99, 1, 1, 1, 1 },
 	  "state: unknown\npe: 1\nnodes: 1\nentries: 1\ntable generation: 1\n",
-	  "{\"state\":\"unknown\",\"pe\":1,\"node_count\":1,\"entries\":1,\"table_gen\":1,\"nodes\":[]}\n" },
+	  "{\"state\":\"unknown\",\"pe\":1,\"node_count\":1,\"entries\":1,\"table_gen\":1," NO_INFO_JSON },
 };
 
 START_TEST(test_status_output)
@@ -972,12 +1028,12 @@ START_TEST(test_status_output)
 	FILE *f = tmpfile();
 
 	ck_assert_ptr_nonnull(f);
-	mosctl_status_print(f, &c->st, false);
+	mosctl_status_print(f, &c->st, NULL, 0);
 	slurp(f, buf);
 	ck_assert_str_eq(buf, c->text);
 	f = tmpfile();
 	ck_assert_ptr_nonnull(f);
-	mosctl_status_print(f, &c->st, true);
+	mosctl_status_print(f, &c->st, NULL, MOSCTL_PRINT_JSON);
 	slurp(f, buf);
 	ck_assert_str_eq(buf, c->json);
 }

@@ -5,6 +5,7 @@
 
 Suite *map_suite(void);
 Suite *mosctl_suite(void);
+Suite *info_suite(void);
 
 int main(void)
 {
@@ -12,6 +13,7 @@ int main(void)
 	int failed;
 
 	srunner_add_suite(sr, mosctl_suite());
+	srunner_add_suite(sr, info_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -122,7 +122,8 @@ def main(argv):
         if err:
             return outcome(err, ext)
         for t, v in parse_attrs(replies[0]):
-            print(t, struct.unpack("I", v)[0])
+            if len(v) == 4:
+                print(t, struct.unpack("I", v)[0])
         return 0
     sys.exit(__doc__)
 

@@ -87,6 +87,7 @@ errno_name() {
 	"No route to host") echo EHOSTUNREACH ;;
 	"Stale file handle") echo ESTALE ;;
 	"Bad file descriptor") echo EBADF ;;
+	"Cannot assign requested address") echo EADDRNOTAVAIL ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -186,4 +187,25 @@ load_mosix() {
 unload_mosix() {
 	rmmod mosix || fail "unload_mosix: rmmod mosix failed"
 	wait_for 5 test ! -e /sys/module/mosix || fail "unload_mosix: /sys/module/mosix still present"
+}
+
+# the cluster key of the tests (32 bytes as hex); nodes cannot come up without a key
+MOSIX_TEST_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+export MOSIX_TEST_KEY
+
+# set_test_key: install MOSIX_TEST_KEY through configfs. Fails the test otherwise.
+set_test_key() {
+	write_expect "$CFG/key" "$MOSIX_TEST_KEY" OK
+}
+
+# add_local_addr ADDR...: make each address local (on lo), so that a node whose table
+# address it is can bind its sockets and come up; already present is fine
+add_local_addr() {
+	local a
+	for a in "$@"; do
+		case $a in
+		*:*) ip -6 addr show dev lo | grep -q " $a/" || ip -6 addr add "$a/128" dev lo nodad ;;
+		*) ip -4 addr show dev lo | grep -q " $a/" || ip addr add "$a/32" dev lo ;;
+		esac || fail "add_local_addr: cannot add $a"
+	done
 }

@@ -27,7 +27,7 @@ static const struct command commands[] = {
 		.name = "setpe",
 		.fn = mosctl_cmd_setpe,
 		.summary = "install, read or check the node table; set this node's number",
-		.usage = "setpe -w|-W -f MAP [-p PE]\n"
+		.usage = "setpe -w|-W -f MAP [-p PE] [-k KEYFILE]\n"
 			 "       mosctl setpe -r\n"
 			 "       mosctl setpe -c -f MAP\n"
 			 "       mosctl setpe -off",
@@ -36,6 +36,10 @@ static const struct command commands[] = {
 			"  -f, --file MAP   the map file, - for standard input\n"
 			"  -p, --pe PE      this node's number, 1..65535; without -p it is the\n"
 			"                   one PE of MAP that holds a local address\n"
+			"  -k, --key-file KEYFILE\n"
+			"                   with -w: install the cluster key of KEYFILE first\n"
+			"                   (32..128 hex digits; the key cannot change while\n"
+			"                   the node is up)\n"
 			"  -r, --read       print the installed table\n"
 			"  -c, --check      only validate MAP (works without the module)\n"
 			"  -off, --off      take this node out of the cluster (PE 0)\n"
@@ -46,11 +50,58 @@ static const struct command commands[] = {
 	{
 		.name = "status",
 		.fn = mosctl_cmd_status,
-		.summary = "show this node's state, number and table",
-		.usage = "status [--json]",
+		.summary = "show this node, the nodes it knows about and its counters",
+		.usage = "status [--json] [-v]",
 		.help = "  --json           one JSON object: state, pe, node_count, entries,\n"
-			"                   table_gen, nodes\n"
-			"  -h, --help       show this help\n",
+			"                   table_gen, key_set, info_interval_ms, window,\n"
+			"                   nodes (pe, status, self, load, cpus, speed, mem,\n"
+			"                   free, util, age_ms), more_unknown, stats\n"
+			"  -v, --verbose    list every drop reason, not only those that occurred\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"The table lists every node of the node table (up to 1024 nodes; of a\n"
+			"larger one only the nodes this node knows about): STATUS is up, down,\n"
+			"leaving or unknown, LOAD the load average, UTIL the CPU utilisation,\n"
+			"AGE how old the information is; * marks this node.\n",
+	},
+	{
+		.name = "isup",
+		.fn = mosctl_cmd_isup,
+		.summary = "tell whether node PE is up (exit 0) or not (exit 1)",
+		.usage = "isup PE",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Prints \"PE is up\" (or down, leaving, unknown), from this node's view\n"
+			"of the cluster.\n",
+	},
+	{
+		.name = "getload",
+		.fn = mosctl_cmd_getload,
+		.summary = "print the load of node PE",
+		.usage = "getload PE",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Prints the load average of node PE with two decimals, e.g. 0.25;\n"
+			"fails (exit 1) unless the node is up.\n",
+	},
+	{
+		.name = "getspeed",
+		.fn = mosctl_cmd_getspeed,
+		.summary = "print the speed of node PE",
+		.usage = "getspeed PE",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Prints the speed figure of node PE; fails (exit 1) unless the node is up.\n",
+	},
+	{
+		.name = "whois",
+		.fn = mosctl_cmd_whois,
+		.summary = "print the address of node PE, or the PE of ADDRESS",
+		.usage = "whois PE|ADDRESS",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"A PE gives its primary address, an address (primary or ALIAS) its PE,\n"
+			"from the installed node table; exit 1 if the table does not have it.\n",
 	},
 	{
 		.name = "help",

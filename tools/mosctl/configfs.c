@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The configfs files of the module: pe, table, state. A write is one
+ * The configfs files of the module: pe, table, state, key. A write is one
  * write(2), as the kernel takes one store per write; its errno is
  * explained in the terms of the file that refused it.
  */
@@ -47,6 +47,7 @@ const char *mosctl_configfs_explain(const char *file, int err,
 				    const char *value, char *buf, size_t size)
 {
 	bool pe = !strcmp(file, "pe"), table = !strcmp(file, "table");
+	bool key = !strcmp(file, "key");
 
 	if (err < 0)
 		err = -err;
@@ -73,6 +74,16 @@ const char *mosctl_configfs_explain(const char *file, int err,
 			return buf;
 		case EBUSY:
 			return "a transition is running or the node is up with another PE";
+		case ENOKEY:
+			return "no cluster key is set: give one with 'mosctl setpe -w -f MAP -k KEYFILE'";
+		}
+	} else if (key && value) {
+		switch (err) {
+		case EBUSY:
+			return "the key cannot change while the node is up: 'mosctl setpe -off' first";
+		case EINVAL:
+		case ERANGE:
+			return "not a key: 32..128 hex digits";
 		}
 	} else if (table && value) {
 		switch (err) {
@@ -131,8 +142,12 @@ int mosctl_configfs_write(const char *file, const char *text, size_t len,
 
 	if (path_of(file, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	snprintf(value, sizeof(value), "%.*s",
-		 (int)(len < sizeof(value) ? len : sizeof(value) - 1), text);
+	/* for the messages; never a piece of the key */
+	if (!strcmp(file, "key"))
+		value[0] = '\0';
+	else
+		snprintf(value, sizeof(value), "%.*s",
+			 (int)(len < sizeof(value) ? len : sizeof(value) - 1), text);
 
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0) {

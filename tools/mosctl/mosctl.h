@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "mosix_map.h"
+#include "mosix_info.h"
 
 #define MOSCTL_VERSION		"0.1.0"
 
@@ -48,8 +49,12 @@ void mosctl_help(const char *cmd, FILE *f);
 /* each command: argv[0] is its name; returns an exit status */
 int mosctl_cmd_setpe(int argc, char **argv);
 int mosctl_cmd_status(int argc, char **argv);
+int mosctl_cmd_isup(int argc, char **argv);
+int mosctl_cmd_getload(int argc, char **argv);
+int mosctl_cmd_getspeed(int argc, char **argv);
+int mosctl_cmd_whois(int argc, char **argv);
 
-/* configfs.c: files of the configfs directory (pe, table, state) */
+/* configfs.c: files of the configfs directory (pe, table, state, key) */
 /* the directory: $MOSIX_CONFIGFS if set and not empty, else the default */
 const char *mosctl_configfs_dir(void);
 bool mosctl_configfs_present(void);
@@ -81,12 +86,40 @@ struct mosctl_nl {
 	char ext_msg[256];	/* extended ack message of the last reply */
 };
 
+/* the counters of MOSIX_A_STATS */
+#define MOSCTL_NR_DROPS		__MOSIX_INFO_DROP_MAX
+struct mosctl_stats {
+	uint64_t counter[MOSIX_STAT_DROP_BASE];	/* by enum mosix_stat */
+	uint64_t drop[MOSCTL_NR_DROPS];		/* by enum mosix_info_drop */
+};
+
 struct mosctl_status {
 	uint32_t state;		/* enum mosix_state */
 	uint32_t pe;
 	uint32_t nodes;
 	uint32_t entries;
 	uint32_t table_gen;
+	/* the info daemon's part; has_info: the reply carried it */
+	bool has_info;
+	bool key_set;
+	uint32_t info_interval_ms;
+	uint32_t window;
+	bool has_stats;
+	struct mosctl_stats stats;
+};
+
+/* one node of the cluster view (MOSIX_CMD_GET_NODES), decoded */
+struct mosctl_node {
+	uint32_t pe;
+	uint32_t status;	/* enum mosix_info_status; UNKNOWN: no data */
+	bool self;
+	uint32_t load;		/* load average x 1000 */
+	uint32_t cpus;
+	uint32_t util;		/* per mille */
+	uint32_t speed;
+	uint64_t mem_kb;
+	uint64_t free_kb;
+	uint32_t age_ms;
 };
 
 /* the family name: $MOSIX_GENL_FAMILY if set (tests), else "mosix" */
@@ -99,6 +132,16 @@ void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err);
 /* an NLMSG_ERROR: 0 for an ack, else -errno; its extack message to ext_msg */
 int mosctl_nl_parse_error(struct mosctl_nl *nl, const struct nlmsghdr *nlh);
 int mosctl_nl_get_status(struct mosctl_nl *nl, struct mosctl_status *st);
+/*
+ * The attributes of one GET_STATUS reply / one GET_NODES dump message:
+ * 0, or -EBADMSG for a missing or malformed attribute (unknown ones are
+ * skipped, so a newer kernel may add some).
+ */
+int mosctl_nl_parse_status(const struct nlmsghdr *nlh, struct mosctl_status *st);
+int mosctl_nl_parse_node(const struct nlmsghdr *nlh, struct mosctl_node *node);
+/* MOSIX_CMD_GET_NODES dump, restarted when interrupted; free *nodes */
+int mosctl_nl_get_nodes(struct mosctl_nl *nl, struct mosctl_node **nodes,
+			size_t *n);
 /* the whole text in one MOSIX_CMD_SET_TABLE message */
 int mosctl_nl_set_table(struct mosctl_nl *nl, const char *text, size_t len);
 /* MOSIX_CMD_GET_TABLE dump, restarted when interrupted; free *text */
@@ -127,8 +170,84 @@ int mosctl_pick_pe(const struct mosix_map *map, const struct mosix_addr *addrs,
 		   size_t n, uint32_t *pe, struct mosctl_match *matches,
 		   size_t *nmatches);
 
+/*
+ * key.c: the cluster key file. It holds the key as MOSCTL_KEY_HEX_MIN..MAX
+ * hex digits (an even number), blanks and newlines around them allowed,
+ * nothing else. The digits go to configfs `key` as they are.
+ */
+#define MOSCTL_KEY_HEX_MIN	(2 * MOSIX_KEY_MIN)
+#define MOSCTL_KEY_HEX_MAX	(2 * MOSIX_KEY_MAX)
+struct mosctl_key {
+	char hex[MOSCTL_KEY_HEX_MAX + 1];	/* NUL-terminated */
+	size_t len;
+};
+
+/*
+ * The key in text[0..len): 0, or -EINVAL with *reason (static, never shows
+ * key material) telling what is wrong.
+ */
+int mosctl_key_parse(const char *text, size_t len, struct mosctl_key *key,
+		     const char **reason);
+/* read and parse the file; errors "mosctl: PATH: ..." printed; 0 or -1 */
+int mosctl_key_load(const char *path, struct mosctl_key *key);
+/* overwrite the key in memory */
+void mosctl_key_wipe(struct mosctl_key *key);
+
 /* status.c */
 const char *mosctl_state_name(uint32_t state);
-void mosctl_status_print(FILE *f, const struct mosctl_status *st, bool json);
+/* "up", "down", "leaving", "unknown" (also for a value outside the enum) */
+const char *mosctl_node_status_name(uint32_t status);
+
+/*
+ * The nodes shown by status: the view's nodes merged with the table's, by
+ * PE. A table of at most MOSCTL_VIEW_TABLE_MAX nodes is listed whole (the
+ * nodes the view does not hold as unknown); of a larger one only the view's
+ * nodes are, and `unlisted` counts the others.
+ */
+#define MOSCTL_VIEW_TABLE_MAX	1024
+struct mosctl_view {
+	struct mosctl_node *node;
+	size_t nr;
+	uint32_t unlisted;
+};
+
+/*
+ * From n decoded dump messages and the table (map NULL: not read; then
+ * table_nodes, the node count of the status reply, gives `unlisted`).
+ * 0 or -ENOMEM; free with mosctl_view_free().
+ */
+int mosctl_view_build(struct mosctl_view *v, const struct mosctl_node *dump,
+		      size_t n, const struct mosix_map *map,
+		      uint32_t table_nodes);
+void mosctl_view_free(struct mosctl_view *v);
+/* the node pe of the view, or NULL */
+const struct mosctl_node *mosctl_view_find(const struct mosctl_view *v,
+					   uint32_t pe);
+
+/* number formats of the table; each returns buf */
+/* x1000 -> "0.25" (2 decimals, rounded) */
+char *mosctl_fmt_load(char *buf, size_t size, uint32_t load);
+/* KiB -> "512KiB", "900MiB", "7.7GiB", "1.5TiB" */
+char *mosctl_fmt_kib(char *buf, size_t size, uint64_t kib);
+/* ms -> "12.3s" (1 decimal, rounded) */
+char *mosctl_fmt_age(char *buf, size_t size, uint32_t ms);
+/* exact decimal of v / div (div 10, 100, 1000...), no trailing zeros: JSON */
+char *mosctl_fmt_fixed(char *buf, size_t size, uint64_t v, uint32_t div);
+/* s as a JSON string, quotes included */
+void mosctl_json_str(FILE *f, const char *s);
+
+#define MOSCTL_PRINT_JSON	1u
+#define MOSCTL_PRINT_VERBOSE	2u	/* every drop reason, not only non-zero */
+/* view NULL: no node information (printed as an empty list) */
+void mosctl_status_print(FILE *f, const struct mosctl_status *st,
+			 const struct mosctl_view *view, unsigned int flags);
+
+/* cluster.c: the installed table, from netlink or else configfs */
+/* prints the error; 0 or -1. free *text */
+int mosctl_read_table(char **text, size_t *len);
+/* the installed table, parsed; prints the error; 0 or -1 */
+int mosctl_load_table(struct mosix_map *map);
+/* "1..65535" as a PE; false if not */
+bool mosctl_parse_pe(const char *s, uint32_t *pe);
 
 #endif /* MOSCTL_H */

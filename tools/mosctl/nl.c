@@ -269,22 +269,58 @@ void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err)
 		mosctl_err("%s: %s", what, strerror(err));
 }
 
-struct status_reply {
-	struct mosctl_status *st;
-	bool got;
-};
+/* an optional u32 attribute: false if absent, -EBADMSG if malformed */
+static int get_u32(const struct nlattr *a, uint32_t *v, bool *present)
+{
+	*present = false;
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	*v = mnl_attr_get_u32(a);
+	*present = true;
+	return 0;
+}
 
-static int status_cb(const struct nlmsghdr *nlh, void *data)
+static int get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return -EBADMSG;
+	*v = mnl_attr_get_u64(a);
+	return 0;
+}
+
+static int stats_cb(const struct nlattr *attr, void *data)
+{
+	struct mosctl_stats *s = data;
+	uint16_t type = mnl_attr_get_type(attr);
+	uint64_t *slot = NULL;
+
+	if (type >= MOSIX_STAT_TICKS && type < MOSIX_STAT_DROP_BASE)
+		slot = &s->counter[type];
+	else if (type >= MOSIX_STAT_DROP_BASE &&
+		 type - MOSIX_STAT_DROP_BASE < MOSCTL_NR_DROPS)
+		slot = &s->drop[type - MOSIX_STAT_DROP_BASE];
+	/* MOSIX_STAT_PAD and counters of a newer kernel: skipped */
+	if (!slot)
+		return MNL_CB_OK;
+	return get_u64(attr, slot) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int mosctl_nl_parse_status(const struct nlmsghdr *nlh, struct mosctl_status *st)
 {
 	static const int fields[] = {
 		MOSIX_A_STATE, MOSIX_A_PE, MOSIX_A_NODES, MOSIX_A_ENTRIES,
 		MOSIX_A_TABLE_GEN,
 	};
 	const struct nlattr *tb[MOSIX_A_MAX + 1];
-	struct status_reply *reply = data;
-	uint32_t v[sizeof(fields) / sizeof(fields[0])];
+	uint32_t v[sizeof(fields) / sizeof(fields[0])], key_set = 0;
+	bool have[3];
 	size_t i;
 
+	memset(st, 0, sizeof(*st));
 	if (parse_genl(nlh, tb, MOSIX_A_MAX))
 		return -EBADMSG;
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -294,11 +330,41 @@ static int status_cb(const struct nlmsghdr *nlh, void *data)
 			return -EBADMSG;
 		v[i] = mnl_attr_get_u32(a);
 	}
-	reply->st->state = v[0];
-	reply->st->pe = v[1];
-	reply->st->nodes = v[2];
-	reply->st->entries = v[3];
-	reply->st->table_gen = v[4];
+	st->state = v[0];
+	st->pe = v[1];
+	st->nodes = v[2];
+	st->entries = v[3];
+	st->table_gen = v[4];
+
+	/* the info daemon's attributes come together, or not at all */
+	if (get_u32(tb[MOSIX_A_KEY_SET], &key_set, &have[0]) ||
+	    get_u32(tb[MOSIX_A_INFO_INTERVAL_MS], &st->info_interval_ms, &have[1]) ||
+	    get_u32(tb[MOSIX_A_WINDOW], &st->window, &have[2]))
+		return -EBADMSG;
+	st->has_info = have[0] && have[1] && have[2];
+	st->key_set = key_set != 0;
+	if (tb[MOSIX_A_STATS]) {
+		if (mnl_attr_validate(tb[MOSIX_A_STATS], MNL_TYPE_NESTED) < 0 ||
+		    mnl_attr_parse_nested(tb[MOSIX_A_STATS], stats_cb,
+					  &st->stats) < 0)
+			return -EBADMSG;
+		st->has_stats = true;
+	}
+	return 0;
+}
+
+struct status_reply {
+	struct mosctl_status *st;
+	bool got;
+};
+
+static int status_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct status_reply *reply = data;
+	int err = mosctl_nl_parse_status(nlh, reply->st);
+
+	if (err)
+		return err;
 	reply->got = true;
 	return 0;
 }
@@ -316,6 +382,94 @@ int mosctl_nl_get_status(struct mosctl_nl *nl, struct mosctl_status *st)
 	err = transact(nl, nlh, status_cb, &reply, NULL);
 	if (!err && !reply.got)
 		err = -EBADMSG;	/* acked without a reply */
+	return err;
+}
+
+int mosctl_nl_parse_node(const struct nlmsghdr *nlh, struct mosctl_node *node)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	bool have_pe, have_status, have;
+
+	memset(node, 0, sizeof(*node));
+	if (parse_genl(nlh, tb, MOSIX_A_MAX))
+		return -EBADMSG;
+	if (get_u32(tb[MOSIX_A_NODE_PE], &node->pe, &have_pe) ||
+	    get_u32(tb[MOSIX_A_NODE_STATUS], &node->status, &have_status) ||
+	    get_u32(tb[MOSIX_A_NODE_LOAD], &node->load, &have) ||
+	    get_u32(tb[MOSIX_A_NODE_CPUS], &node->cpus, &have) ||
+	    get_u32(tb[MOSIX_A_NODE_UTIL], &node->util, &have) ||
+	    get_u32(tb[MOSIX_A_NODE_SPEED], &node->speed, &have) ||
+	    get_u32(tb[MOSIX_A_NODE_AGE_MS], &node->age_ms, &have) ||
+	    get_u64(tb[MOSIX_A_NODE_MEM_KB], &node->mem_kb) ||
+	    get_u64(tb[MOSIX_A_NODE_FREE_KB], &node->free_kb))
+		return -EBADMSG;
+	if (!have_pe || !have_status || !node->pe || node->pe > MOSIX_PE_MAX)
+		return -EBADMSG;
+	if (tb[MOSIX_A_NODE_SELF]) {
+		if (mnl_attr_validate(tb[MOSIX_A_NODE_SELF], MNL_TYPE_FLAG) < 0)
+			return -EBADMSG;
+		node->self = true;
+	}
+	return 0;
+}
+
+struct node_list {
+	struct mosctl_node *node;
+	size_t nr;
+	size_t size;
+};
+
+static int node_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct node_list *l = data;
+	struct mosctl_node node;
+	int err = mosctl_nl_parse_node(nlh, &node);
+
+	if (err)
+		return err;
+	/* one message per node, at most one per PE */
+	if (l->nr > MOSIX_PE_MAX)
+		return -EFBIG;
+	if (l->nr == l->size) {
+		size_t size = l->size ? 2 * l->size : 64;
+		struct mosctl_node *p = realloc(l->node, size * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->node = p;
+		l->size = size;
+	}
+	l->node[l->nr++] = node;
+	return 0;
+}
+
+int mosctl_nl_get_nodes(struct mosctl_nl *nl, struct mosctl_node **nodes,
+			size_t *n)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64];
+	struct node_list l = { NULL, 0, 0 };
+	int attempt, err = 0;
+
+	for (attempt = 0; attempt <= DUMP_RETRIES; attempt++) {
+		struct nlmsghdr *nlh;
+		bool intr = false;
+
+		memset(buf, 0, sizeof(buf));
+		nlh = put_request(buf, nl->family, NLM_F_DUMP, ++nl->seq,
+				  MOSIX_CMD_GET_NODES, MOSIX_GENL_VERSION);
+		l.nr = 0;
+		err = transact(nl, nlh, node_cb, &l, &intr);
+		if (err)
+			break;
+		if (intr) {
+			err = -EAGAIN;
+			continue;
+		}
+		*nodes = l.node;
+		*n = l.nr;
+		return 0;
+	}
+	free(l.node);
 	return err;
 }
 

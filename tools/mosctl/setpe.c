@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mosctl setpe: the openMosix verb. -w installs a map and sets this node's
- * number, -r prints the table, -c checks a map, -off takes the node down.
+ * mosctl setpe: the openMosix verb. -w installs a map (and, with -k, the
+ * cluster key) and sets this node's number, -r prints the table, -c checks
+ * a map, -off takes the node down.
  *
  * -w validates the map with the kernel's own parser first, so a bad map
  * never reaches the kernel. The table goes in over generic netlink
  * (MOSIX_CMD_SET_TABLE, any size, one message) whenever the family is
  * there; only without it does a table of at most
  * MOSIX_CONFIGFS_TABLE_MAX bytes go to configfs `table` in one write.
- * The PE goes to configfs `pe` last.
+ * A key file given with -k is read and checked before anything else
+ * happens and goes to configfs `key` (one write) before the table; the PE
+ * goes to configfs `pe` last.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +35,7 @@ static const char *const mode_option[] = {
 struct setpe_args {
 	enum mode mode;
 	const char *file;
+	const char *key_file;
 	bool have_pe;
 	uint32_t pe;
 };
@@ -75,13 +79,14 @@ static char **rewrite_off(int argc, char **argv)
 			size_t l = strlen(a + 2);
 
 			arg_next = !strchr(a, '=') && l &&
-				   (!strncmp(a + 2, "file", l) || !strncmp(a + 2, "pe", l));
+				   (!strncmp(a + 2, "file", l) || !strncmp(a + 2, "pe", l) ||
+				    !strncmp(a + 2, "key-file", l));
 		} else if (a[0] == '-') {
 			const char *p;
 
 			/* a cluster like -wf: an option argument may follow */
 			for (p = a + 1; *p; p++) {
-				if (*p == 'f' || *p == 'p') {
+				if (*p == 'f' || *p == 'p' || *p == 'k') {
 					arg_next = !p[1];
 					break;
 				}
@@ -110,6 +115,7 @@ static int parse_args(int argc, char **argv, struct setpe_args *a)
 		{ "check", no_argument, NULL, 'c' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "pe", required_argument, NULL, 'p' },
+		{ "key-file", required_argument, NULL, 'k' },
 		{ "off", no_argument, NULL, OPT_OFF },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,7 +124,7 @@ static int parse_args(int argc, char **argv, struct setpe_args *a)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":wWrcf:p:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":wWrcf:p:k:h", options, NULL)) != -1) {
 		ret = 0;
 		switch (c) {
 		case 'w':
@@ -136,6 +142,9 @@ static int parse_args(int argc, char **argv, struct setpe_args *a)
 			break;
 		case 'f':
 			a->file = optarg;
+			break;
+		case 'k':
+			a->key_file = optarg;
 			break;
 		case 'p':
 			if (mosix_parse_decimal(optarg, strlen(optarg), MOSIX_PE_MAX,
@@ -159,6 +168,8 @@ static int parse_args(int argc, char **argv, struct setpe_args *a)
 		return mosctl_usage("setpe", "missing -w, -r, -c or -off");
 	if (a->have_pe && a->mode != MODE_WRITE)
 		return mosctl_usage("setpe", "-p goes only with -w");
+	if (a->key_file && a->mode != MODE_WRITE)
+		return mosctl_usage("setpe", "-k goes only with -w");
 	if (a->file && (a->mode == MODE_READ || a->mode == MODE_OFF))
 		return mosctl_usage("setpe", "-f goes only with -w or -c");
 	if (!a->file && (a->mode == MODE_WRITE || a->mode == MODE_CHECK))
@@ -320,13 +331,17 @@ static int install_table(const struct map_file *m)
 
 static int setpe_write(const struct setpe_args *a)
 {
+	struct mosctl_key key;
 	struct map_file m;
 	char value[16], what[64];
 	uint32_t pe = a->pe, cur;
 	int ret = MOSCTL_EXIT_FAIL;
 
+	memset(&key, 0, sizeof(key));
 	if (load_map(a->file, &m))
 		return MOSCTL_EXIT_FAIL;
+	if (a->key_file && mosctl_key_load(a->key_file, &key))
+		goto out;
 	if (a->have_pe && !mosix_map_find_pe(&m.map, pe)) {
 		mosctl_err("%s: PE %u is not in the map", m.name, pe);
 		goto out;
@@ -346,6 +361,10 @@ static int setpe_write(const struct setpe_args *a)
 			   cur, pe);
 		goto out;
 	}
+	/* the key first: a node that comes up needs it (else ENOKEY) */
+	if (a->key_file &&
+	    mosctl_configfs_write("key", key.hex, key.len, "setting the cluster key"))
+		goto out;
 	if (install_table(&m))
 		goto out;
 	snprintf(value, sizeof(value), "%u", pe);
@@ -354,6 +373,7 @@ static int setpe_write(const struct setpe_args *a)
 		goto out;
 	ret = MOSCTL_EXIT_OK;
 out:
+	mosctl_key_wipe(&key);
 	free_map(&m);
 	return ret;
 }
@@ -372,24 +392,10 @@ static int setpe_check(const struct setpe_args *a)
 
 static int setpe_read(void)
 {
-	struct mosctl_nl nl;
 	char *text;
 	size_t len;
-	int err = mosctl_nl_open(&nl);
 
-	if (!err) {
-		err = mosctl_nl_get_table(&nl, &text, &len);
-		if (err == -EAGAIN)
-			mosctl_err("reading the table: it kept changing while it was read, try again");
-		else if (err)
-			mosctl_nl_perror(&nl, "reading the table", err);
-		mosctl_nl_close(&nl);
-	} else if (mosctl_configfs_present()) {
-		err = mosctl_configfs_read("table", &text, &len);
-	} else {
-		mosctl_err("the mosix module is not loaded");
-	}
-	if (err)
+	if (mosctl_read_table(&text, &len))
 		return MOSCTL_EXIT_FAIL;
 	fwrite(text, 1, len, stdout);
 	free(text);

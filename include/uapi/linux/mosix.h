@@ -7,6 +7,11 @@
  *   table  (rw) the node table in openMosix map syntax (at most
  *               MOSIX_CONFIGFS_TABLE_MAX bytes through configfs)
  *   state  (ro) off | starting | up | stopping | rolling-back
+ *   key    (rw, 0600) the cluster key as 32..128 hex digits; reads only
+ *               "set" or "none"; an empty write clears it (while off)
+ *   info_interval_ms (rw) the info daemon's tick, default 1000
+ *   window (rw) entries about others per datagram and held, default 16
+ *   stats  (ro) the info daemon's counters, "name value" per line
  *
  * Generic netlink family MOSIX_GENL_NAME, version MOSIX_GENL_VERSION:
  *
@@ -30,6 +35,20 @@
  *   Each message carries one MOSIX_A_TABLE_TEXT with whole lines of the
  *   canonical map text and MOSIX_A_TABLE_GEN. A table change during the dump
  *   sets NLM_F_DUMP_INTR on the messages that follow it: start again.
+ *
+ * MOSIX_CMD_GET_NODES (dumpit, anyone)
+ *   The cluster view of the info daemon, taken in one snapshot when the dump
+ *   starts: one message per node this node holds information about (itself
+ *   first, flagged MOSIX_A_NODE_SELF), with MOSIX_A_NODE_PE, _STATUS (enum
+ *   mosix_info_status), _LOAD (load average x 1000), _CPUS, _UTIL (per
+ *   mille), _SPEED, _MEM_KB and _FREE_KB (u64), _AGE_MS. Empty while off.
+ *
+ * The GET_STATUS reply also carries MOSIX_A_KEY_SET (u32 0/1),
+ * MOSIX_A_INFO_INTERVAL_MS, MOSIX_A_WINDOW (u32) and MOSIX_A_STATS, a nest of
+ * u64 counters: MOSIX_STAT_* and, at MOSIX_STAT_DROP_BASE + reason, the
+ * datagrams dropped per reason (enum mosix_info_drop of the shared
+ * module/mosix_info.h, named by mosix_info_drop_name(): bad_tag, truncated,
+ * ...). configfs `stats` shows the same counters as "name value" lines.
  */
 #ifndef _UAPI_LINUX_MOSIX_H
 #define _UAPI_LINUX_MOSIX_H
@@ -61,6 +80,7 @@ enum mosix_cmd {
 	MOSIX_CMD_GET_STATUS,
 	MOSIX_CMD_SET_TABLE,
 	MOSIX_CMD_GET_TABLE,
+	MOSIX_CMD_GET_NODES,
 	__MOSIX_CMD_MAX
 };
 
@@ -74,10 +94,49 @@ enum mosix_attr {
 	MOSIX_A_ENTRIES,	/* u32 */
 	MOSIX_A_TABLE_GEN,	/* u32 */
 	MOSIX_A_TABLE_TEXT,	/* binary: map text */
+	MOSIX_A_PAD,
+	MOSIX_A_KEY_SET,	/* u32: 1 if a cluster key is set */
+	MOSIX_A_INFO_INTERVAL_MS, /* u32 */
+	MOSIX_A_WINDOW,		/* u32 */
+	MOSIX_A_STATS,		/* nest: MOSIX_STAT_* u64 */
+	MOSIX_A_NODE_PE,	/* u32 */
+	MOSIX_A_NODE_SELF,	/* flag */
+	MOSIX_A_NODE_STATUS,	/* u32, enum mosix_info_status */
+	MOSIX_A_NODE_LOAD,	/* u32, load average x 1000 */
+	MOSIX_A_NODE_CPUS,	/* u32 */
+	MOSIX_A_NODE_UTIL,	/* u32, per mille */
+	MOSIX_A_NODE_SPEED,	/* u32 */
+	MOSIX_A_NODE_MEM_KB,	/* u64 */
+	MOSIX_A_NODE_FREE_KB,	/* u64 */
+	MOSIX_A_NODE_AGE_MS,	/* u32 */
 	__MOSIX_A_MAX
 };
 
 #define MOSIX_A_MAX (__MOSIX_A_MAX - 1)
+
+/* counters in MOSIX_A_STATS */
+enum mosix_stat {
+	MOSIX_STAT_UNSPEC,
+	MOSIX_STAT_PAD,
+	MOSIX_STAT_TICKS,	/* ticks of the info daemon */
+	MOSIX_STAT_TX_PACKETS,	/* datagrams sent (info and leave) */
+	MOSIX_STAT_TX_BYTES,
+	MOSIX_STAT_TX_ERRORS,	/* sends that failed or had no peer address */
+	MOSIX_STAT_RX_ACCEPTED,	/* datagrams accepted and merged */
+	MOSIX_STAT_RX_BYTES,	/* bytes of accepted datagrams */
+	MOSIX_STAT_LEAVE_SENT,	/* leave notices sent */
+	/* MOSIX_STAT_DROP_BASE + enum mosix_info_drop: dropped datagrams */
+	MOSIX_STAT_DROP_BASE = 32,
+};
+
+/* UDP port of the info daemon, on this node's table address */
+#define MOSIX_INFO_PORT		7310
+/* cluster key: 16..64 bytes, written to configfs `key` as 32..128 hex digits */
+#define MOSIX_KEY_MIN		16
+#define MOSIX_KEY_MAX		64
+#define MOSIX_INFO_INTERVAL_DEFAULT_MS	1000
+#define MOSIX_INFO_INTERVAL_MIN_MS	10
+#define MOSIX_INFO_INTERVAL_MAX_MS	60000
 
 /* ---- info daemon wire format (issue 3) ---------------------------------
  *

@@ -5,6 +5,8 @@
 
 MAP3='1 10.99.0.1 3
 '
+# every node of the tables below must be able to come up on this guest
+add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3
 
 # snapshot of everything a write could change
 config_state() {
@@ -38,6 +40,7 @@ t_module_load_creates_configfs_files() {
 
 t_pe_rejects_junk_with_einval() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	for v in abc -1 +1 1x 0x10 ' ' '1 2' '1.0' '２'; do
 		write_rejected "$CFG/pe" "$v" EINVAL
@@ -48,6 +51,7 @@ t_pe_rejects_junk_with_einval() {
 
 t_pe_above_65535_gets_erange() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	for v in 65536 4294967296 18446744073709551616 99999999999999999999999999; do
 		write_rejected "$CFG/pe" "$v" ERANGE
@@ -57,6 +61,7 @@ t_pe_above_65535_gets_erange() {
 
 t_pe_not_in_table_gets_enoent() {
 	load_mosix
+	set_test_key
 	write_rejected "$CFG/pe" 1 ENOENT
 	write_expect "$CFG/table" "$MAP3" OK
 	write_rejected "$CFG/pe" 4 ENOENT
@@ -66,6 +71,7 @@ t_pe_not_in_table_gets_enoent() {
 
 t_pe_up_same_noop_other_ebusy_zero_off() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	write_expect "$CFG/pe" " 2
 " OK
@@ -86,6 +92,7 @@ t_pe_up_same_noop_other_ebusy_zero_off() {
 
 t_table_rejections_carry_errno_and_change_nothing() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	local -a bad=(
 		"1 10.0.0.1|EINVAL"
@@ -123,6 +130,7 @@ t_table_rejections_carry_errno_and_change_nothing() {
 
 t_table_rejection_logs_line_and_reason() {
 	load_mosix
+	set_test_key
 	dmesg -C
 	write_expect "$CFG/table" "# nodes
 1 10.0.0.1 2
@@ -136,6 +144,7 @@ t_table_rejection_logs_line_and_reason() {
 
 t_table_canonical_text_round_trips() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "# a cluster
   9 10.0.0.9   2   # two
 1	FD00:0:0::1 4
@@ -158,6 +167,7 @@ $got"
 
 t_table_without_own_pe_while_up_gets_enoent() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	write_expect "$CFG/pe" 2 OK
 	write_rejected "$CFG/table" "1 10.99.0.1 1
@@ -171,6 +181,7 @@ t_table_without_own_pe_while_up_gets_enoent() {
 
 t_empty_table_clears_while_off() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	printf '\n' > "$CFG/table" || fail "writing an empty table failed"
 	[ -z "$(cat "$CFG/table")" ] || fail "table not cleared: $(cat "$CFG/table")"
@@ -181,6 +192,7 @@ t_empty_table_clears_while_off() {
 # configfs hands a store at most 4095 bytes and drops the rest: refuse, never install part
 t_table_too_big_for_one_write_gets_efbig() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	local big fits n=1
 	big=$(while [ $n -le 400 ]; do echo "$n 10.1.$((n / 256)).$((n % 256)) 1"; n=$((n + 1)); done)
@@ -201,6 +213,7 @@ t_table_too_big_for_one_write_gets_efbig() {
 
 t_only_root_with_cap_sys_admin_can_write() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	local out
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "printf 1 > $CFG/pe" 2>&1) &&
@@ -218,9 +231,11 @@ t_only_root_with_cap_sys_admin_can_write() {
 
 t_rmmod_works_off_and_up() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	unload_mosix
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	write_expect "$CFG/pe" 1 OK
 	unload_mosix
@@ -231,9 +246,11 @@ t_twenty_load_unload_cycles() {
 	local i start end
 	start=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
 	load_mosix
+	set_test_key
 	unload_mosix
 	for i in $(seq 20); do
 		insmod "$MOSIX_KO" || fail "cycle $i: insmod failed"
+		printf '%s' "$MOSIX_TEST_KEY" > "$CFG/key" || fail "cycle $i: key"
 		cat "$MOSIX_TOP/tests/vm/maps/three.map" > "$CFG/table" || fail "cycle $i: table"
 		printf '%s' $((i % 3 + 1)) > "$CFG/pe" || fail "cycle $i: pe"
 		if [ $((i % 2)) = 0 ]; then printf 0 > "$CFG/pe" || fail "cycle $i: pe 0"; fi
@@ -248,8 +265,10 @@ t_twenty_load_unload_cycles() {
 # two writers race table and pe writes; a reader must only ever see one whole table
 t_concurrent_writers_never_show_a_torn_table() {
 	load_mosix
+	set_test_key
 	local t1 t2 n=2 reads=0 got stop=$MOSIX_SCRATCH/race.stop
 	t1='1 10.99.0.1 3'
+	add_local_addr 10.98.0.1
 	t2=$(echo "1 10.98.0.1 1"; while [ $n -le 150 ]; do echo "$n 10.$((n % 200)).$n.7 1"; n=$((n + 1)); done)
 	write_expect "$CFG/table" "$t2" OK
 	t2=$(cat "$CFG/table")
@@ -284,5 +303,65 @@ $got"; }
 	wait $tw || fail "table writer failed: $(cat "$MOSIX_SCRATCH/tw.log")"
 	wait $pw || fail "pe writer failed: $(cat "$MOSIX_SCRATCH/pw.log")"
 	log "$reads consistent reads while racing"
+	unload_mosix
+}
+
+t_pe_without_cluster_key_gets_enokey() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	[ "$(cat "$CFG/key")" = none ] || fail "key reads $(cat "$CFG/key")"
+	write_rejected "$CFG/pe" 1 ENOKEY
+	dmesg | grep -q 'mosix: pe: 1 refused: no cluster key' || fail "no log line for ENOKEY"
+	unload_mosix
+}
+
+t_key_is_validated_hidden_and_fixed_while_up() {
+	load_mosix
+	write_expect "$CFG/table" "$MAP3" OK
+	local k
+	for k in 00 0011223344556677889900112233445 zz0102030405060708090a0b0c0d0e0f \
+		"$(printf '%0130d' 0)"; do
+		write_expect "$CFG/key" "$k" EINVAL
+	done
+	[ "$(cat "$CFG/key")" = none ] || fail "a refused key was set"
+	write_expect "$CFG/key" " $MOSIX_TEST_KEY
+" OK
+	[ "$(cat "$CFG/key")" = set ] || fail "key reads $(cat "$CFG/key")"
+	[ "$(stat -c %a "$CFG/key")" = 600 ] || fail "key mode $(stat -c %a "$CFG/key")"
+	write_expect "$CFG/pe" 1 OK
+	write_rejected "$CFG/key" "$MOSIX_TEST_KEY" EBUSY
+	write_rejected "$CFG/key" $'\n' EBUSY
+	write_expect "$CFG/pe" 0 OK
+	write_expect "$CFG/key" $'\n' OK
+	[ "$(cat "$CFG/key")" = none ] || fail "empty write did not clear the key"
+	unload_mosix
+}
+
+t_interval_and_window_are_range_checked() {
+	load_mosix
+	set_test_key
+	write_expect "$CFG/table" "$MAP3" OK
+	[ "$(cat "$CFG/info_interval_ms")" = 1000 ] || fail "default interval $(cat "$CFG/info_interval_ms")"
+	[ "$(cat "$CFG/window")" = 16 ] || fail "default window $(cat "$CFG/window")"
+	write_rejected "$CFG/info_interval_ms" 9 ERANGE
+	write_rejected "$CFG/info_interval_ms" 60001 ERANGE
+	write_rejected "$CFG/info_interval_ms" 1s EINVAL
+	write_rejected "$CFG/window" 0 ERANGE
+	write_rejected "$CFG/window" 257 ERANGE
+	write_rejected "$CFG/window" -1 EINVAL
+	write_expect "$CFG/window" 8 OK
+	write_expect "$CFG/pe" 1 OK
+	write_rejected "$CFG/window" 4 EBUSY
+	write_expect "$CFG/info_interval_ms" 200 OK
+	[ "$(cat "$CFG/info_interval_ms")" = 200 ] || fail "interval not changed while up"
+	unload_mosix
+}
+
+t_pe_whose_address_is_not_local_gets_eaddrnotavail() {
+	load_mosix
+	set_test_key
+	write_expect "$CFG/table" "1 10.77.0.1 1" OK
+	write_rejected "$CFG/pe" 1 EADDRNOTAVAIL
+	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
 	unload_mosix
 }

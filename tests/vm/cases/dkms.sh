@@ -17,6 +17,7 @@ t_modprobe_loads_the_dkms_installed_module() {
 	[ "$(cat /sys/module/mosix/srcversion)" = "$(modinfo -F srcversion "$ko")" ] ||
 		fail "the loaded module is not the dkms-installed one"
 	[ -d "$CFG" ] || fail "$CFG missing"
+	set_test_key
 	write_expect "$CFG/table" "1 10.99.0.1 2" OK
 	write_expect "$CFG/pe" 1 OK
 	rmmod mosix || fail "rmmod mosix failed"

@@ -3,6 +3,8 @@
 # mosctl against the real module: setpe -w/-r/-c/-off and status, small and
 # 65535-node tables, errors reported with the map line before the kernel is touched.
 
+add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3 10.50.0.7 10.255.255.1
+
 # big_map N FILE: N one-node lines, already in canonical form
 big_map() {
 	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "%d 10.%d.%d.1 1\n", i, int(i / 256), i % 256 }' > "$2"
@@ -10,6 +12,7 @@ big_map() {
 
 t_setpe_w_with_p_installs_map_and_brings_node_up() {
 	load_mosix
+	set_test_key
 	printf '# test\n1 10.99.0.1 3\n7 10.50.0.7 1\n' > /tmp/m.map
 	$MOSCTL setpe -w -f /tmp/m.map -p 7 || fail "setpe -w failed"
 	[ "$(cat "$CFG/pe")" = 7 ] || fail "pe is $(cat "$CFG/pe")"
@@ -21,6 +24,7 @@ t_setpe_w_with_p_installs_map_and_brings_node_up() {
 
 t_setpe_w_finds_own_pe_from_interface_addresses() {
 	load_mosix
+	set_test_key
 	printf '5 10.99.0.%s 1\n1 10.50.0.1 2\n' "$MOSIX_NODE" | $MOSCTL setpe -w -f - || fail "setpe -w from stdin failed"
 	[ "$(cat "$CFG/pe")" = 5 ] || fail "pe is $(cat "$CFG/pe"), this node's address is PE 5"
 	unload_mosix
@@ -28,6 +32,7 @@ t_setpe_w_finds_own_pe_from_interface_addresses() {
 
 t_setpe_w_with_two_matching_nodes_lists_candidates() {
 	load_mosix
+	set_test_key
 	printf '1 10.99.0.%s 1\n2 fd99::%s 1\n' "$MOSIX_NODE" "$MOSIX_NODE" > /tmp/m.map
 	local out rc=0
 	out=$($MOSCTL setpe -w -f /tmp/m.map 2>&1) || rc=$?
@@ -41,6 +46,7 @@ t_setpe_w_with_two_matching_nodes_lists_candidates() {
 
 t_setpe_r_prints_canonical_table_and_c_checks_only() {
 	load_mosix
+	set_test_key
 	printf '3 10.99.0.3 1\n1 FD99::1 2\n' > /tmp/m.map
 	$MOSCTL setpe -c -f /tmp/m.map > /tmp/out || fail "setpe -c failed"
 	grep -q 'OK, 3 nodes, 2 entries' /tmp/out || fail "-c said: $(cat /tmp/out)"
@@ -53,13 +59,14 @@ t_setpe_r_prints_canonical_table_and_c_checks_only() {
 
 t_setpe_off_and_status() {
 	load_mosix
+	set_test_key
 	printf '1 10.99.0.1 3\n' > /tmp/m.map
 	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
 	local s
 	s=$($MOSCTL status) || fail "status failed"
 	grep -q 'up' <<<"$s" && grep -q '2' <<<"$s" || fail "status: $s"
 	s=$($MOSCTL status --json) || fail "status --json failed"
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==2 and d["state"]=="up" and d["node_count"]==3 and d["nodes"]==[], d' "$s" ||
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==2 and d["state"]=="up" and d["node_count"]==3 and [(n["pe"], n["status"], n["self"]) for n in d["nodes"]]==[(1, "unknown", False), (2, "up", True), (3, "unknown", False)], d' "$s" ||
 		fail "json: $s"
 	$MOSCTL setpe -off || fail "setpe -off failed"
 	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
@@ -73,6 +80,7 @@ t_setpe_off_and_status() {
 
 t_setpe_w_while_up_as_another_pe_is_refused() {
 	load_mosix
+	set_test_key
 	printf '1 10.99.0.1 3\n' > /tmp/m.map
 	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
 	printf '1 10.99.0.1 9\n' > /tmp/n.map
@@ -85,6 +93,7 @@ t_setpe_w_while_up_as_another_pe_is_refused() {
 
 t_mosctl_installs_and_reads_back_65535_nodes() {
 	load_mosix
+	set_test_key
 	big_map 65535 /tmp/big.map
 	$MOSCTL setpe -w -f /tmp/big.map -p 65535 || fail "setpe -w of 65535 nodes failed"
 	[ "$(cat "$CFG/pe")" = 65535 ] || fail "pe $(cat "$CFG/pe")"
@@ -97,6 +106,7 @@ t_mosctl_installs_and_reads_back_65535_nodes() {
 
 t_mosctl_map_error_names_file_and_line_and_changes_nothing() {
 	load_mosix
+	set_test_key
 	printf '1 10.99.0.1 3\n' > /tmp/m.map
 	$MOSCTL setpe -w -f /tmp/m.map -p 1 || fail "setpe -w failed"
 	big_map 50000 /tmp/bad.map

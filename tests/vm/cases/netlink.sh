@@ -5,6 +5,8 @@
 
 GENL="python3 $MOSIX_TOP/tests/vm/genl.py"
 
+add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3 10.255.255.1
+
 # big_map N FILE: N one-node lines
 big_map() {
 	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "%d 10.%d.%d.1 1\n", i, int(i / 256), i % 256 }' > "$2"
@@ -12,6 +14,7 @@ big_map() {
 
 t_status_reports_state_pe_and_counts() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "1 10.99.0.1 3
 2 10.98.0.2 ALIAS" OK
 	write_expect "$CFG/pe" 2 OK
@@ -27,6 +30,7 @@ t_status_reports_state_pe_and_counts() {
 
 t_set_table_installs_a_65535_node_table_atomically() {
 	load_mosix
+	set_test_key
 	big_map 65535 /tmp/big.map
 	local out
 	out=$($GENL set-table /tmp/big.map) || fail "set-table: $out"
@@ -40,6 +44,7 @@ t_set_table_installs_a_65535_node_table_atomically() {
 
 t_set_table_error_names_line_and_changes_nothing() {
 	load_mosix
+	set_test_key
 	write_expect "$CFG/table" "1 10.99.0.1 3" OK
 	big_map 50000 /tmp/bad.map
 	sed -i '40000s/.*/40000 10.0.0.1 0/' /tmp/bad.map
@@ -59,6 +64,7 @@ t_set_table_error_names_line_and_changes_nothing() {
 
 t_set_table_chunks_split_mid_line_still_parse() {
 	load_mosix
+	set_test_key
 	big_map 3000 /tmp/m.map
 	local out
 	out=$($GENL set-table /tmp/m.map --chunk 7) || fail "7-byte chunks: $out"
@@ -68,6 +74,7 @@ t_set_table_chunks_split_mid_line_still_parse() {
 
 t_policy_rejects_unknown_and_oversized_attributes() {
 	load_mosix
+	set_test_key
 	local out
 	# an attribute GET_STATUS does not take
 	out=$($GENL raw 1 2:01000000) && fail "GET_STATUS with PE attribute accepted"
@@ -91,6 +98,7 @@ t_policy_rejects_unknown_and_oversized_attributes() {
 
 t_set_table_needs_admin() {
 	load_mosix
+	set_test_key
 	printf 'x' > /tmp/t.map
 	local out
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $GENL set-table /tmp/t.map) && fail "nobody could set the table"
