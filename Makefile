@@ -86,8 +86,9 @@ build/tests/bench_map: tests/bench/bench_map.c $(map_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/bench/bench_map.c $(map_src)
 
-bench: all build/tests/bench_map
+bench: all build/tests/bench_map build/tests/sim_info
 	build/tests/bench_map
+	build/tests/sim_info
 	tests/vm/bench.sh
 
 deps:

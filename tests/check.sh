@@ -59,6 +59,8 @@ record "unit test run (sanitizers clean)" $rc "$out/unit.log"
 # --- fuzz the shared parser briefly (crash or round-trip failure fails)
 make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz.log" 2>&1
 record "fuzz the map parser for ${FUZZ_SECONDS}s" $? "$out/fuzz.log"
+make -s fuzz-info FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-info.log" 2>&1
+record "fuzz the info datagram decoder for ${FUZZ_SECONDS}s" $? "$out/fuzz-info.log"
 
 # --- dkms add/build/install for every kernel
 tests/dkms.sh "${kernels[@]}" > "$out/dkms.log" 2>&1
@@ -68,11 +70,11 @@ record "dkms add, build and install for every kernel" $? "$out/dkms.log"
 single=(tests/vm/cases/smoke.sh tests/vm/cases/configfs.sh tests/vm/cases/netlink.sh)
 [ -f tests/vm/cases/mosctl.sh ] && single+=(tests/vm/cases/mosctl.sh)
 single+=(tests/vm/cases/dkms.sh)
-multi=(tests/vm/cases/net3.sh)
+multi=(tests/vm/cases/net3.sh tests/vm/cases/cluster.sh)
 
 vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap
 	local name=$1 k=$2; shift 2
-	tests/vm/run-vm.sh --kernel "$k" --name "$name" "$@" \
+	tests/vm/run-vm.sh --kernel "$k" --name "$name" --timeout 900 "$@" \
 		> "$out/vm-$name-$k.tap" 2> "$out/vm-$name-$k.log"
 	echo $? > "$out/vm-$name-$k.rc"
 }

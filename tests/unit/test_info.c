@@ -1110,7 +1110,7 @@ static void parse_map(const char *text, struct mosix_map *map)
 START_TEST(test_pick_peer_is_uniform_over_others_across_ranges)
 {
 	static const u32 pes[6] = { 1, 2, 3, 10, 11, 20 };
-	unsigned int count[21] = { 0 }, i, j, draws = 120000;
+	unsigned int count[21] = { 0 }, i, j, bad = 0, draws = 120000;
 	struct mosix_map map;
 	u64 x = 88172645463325252ULL;
 
@@ -1125,9 +1125,13 @@ START_TEST(test_pick_peer_is_uniform_over_others_across_ranges)
 
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			pe = mosix_info_pick_peer(&map, self, (u32)(x >> 32));
-			ck_assert_uint_le(pe, 20);
-			count[pe]++;
+			/* no ck_assert in the loop: each one writes to a pipe */
+			if (pe > 20)
+				bad++;
+			else
+				count[pe]++;
 		}
+		ck_assert_uint_eq(bad, 0);
 		ck_assert_uint_eq(count[self], 0);
 		for (i = 0; i < 6; i++) {
 			if (pes[i] == self)

@@ -2,10 +2,12 @@
 /*
  * mosctl without the module: the command line (exit status 0/1/2 and
  * messages, through mosctl_main() with stdout/stderr captured), map checks,
- * setpe against a fake configfs directory ($MOSIX_CONFIGFS with plain files)
- * while the netlink family is missing ($MOSIX_GENL_FAMILY names none), and
- * the pure helpers: PE from local addresses, netlink chunks and errors,
- * status output.
+ * setpe (with a key file) and whois against a fake configfs directory
+ * ($MOSIX_CONFIGFS with plain files) while the netlink family is missing
+ * ($MOSIX_GENL_FAMILY names none), and the pure helpers: PE from local
+ * addresses, netlink chunks, errors and decoding of fake status and node
+ * messages, the cluster view, status output in text and JSON (checked by a
+ * small JSON parser), the key file format.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 #include <sys/stat.h>
@@ -115,6 +118,7 @@ static void setup(void)
 	cfs_set("pe", "0\n");
 	cfs_set("table", "");
 	cfs_set("state", "off\n");
+	cfs_set("key", "none\n");
 	snprintf(good_map, sizeof(good_map), "%s/good.map", dir);
 	snprintf(bad_map, sizeof(bad_map), "%s/bad.map", dir);
 	write_str(good_map, GOOD_MAP);
@@ -826,6 +830,11 @@ static const struct explain_case explain_cases[] = {
 	{ "table", EFBIG, NULL, "the table is too large to read through configfs" },
 	{ "table", ENOSPC, "x", NULL },
 	{ "state", EACCES, "up", "state is read-only" },
+	{ "pe", ENOKEY, "1", "no cluster key is set: give one with 'mosctl setpe -w -f MAP -k KEYFILE'" },
+	{ "key", EBUSY, "", "the key cannot change while the node is up: 'mosctl setpe -off' first" },
+	{ "key", EINVAL, "", "not a key: 32..128 hex digits" },
+	{ "key", EPERM, "", "must be root" },
+	{ "key", ENOSPC, "", NULL },
 };
 
 START_TEST(test_configfs_errno_meanings)
@@ -1007,16 +1016,17 @@ struct status_case {
 };
 
 static const struct status_case status_cases[] = {
-	{ { MOSIX_STATE_OFF, 0, 0, 0, 0 },
+	{ { .state = MOSIX_STATE_OFF },
 	  "state: off\npe: 0\nnodes: 0\nentries: 0\ntable generation: 0\n",
 	  "{\"state\":\"off\",\"pe\":0,\"node_count\":0,\"entries\":0,\"table_gen\":0," NO_INFO_JSON },
-	{ { MOSIX_STATE_UP, 3, 65535, 131072, 4294967295U },
+	{ { .state = MOSIX_STATE_UP, .pe = 3, .nodes = 65535, .entries = 131072,
+	    .table_gen = 4294967295U },
 	  "state: up\npe: 3\nnodes: 65535\nentries: 131072\ntable generation: 4294967295\n",
 	  "{\"state\":\"up\",\"pe\":3,\"node_count\":65535,\"entries\":131072,\"table_gen\":4294967295," NO_INFO_JSON },
-	{ { MOSIX_STATE_ROLLING_BACK, 7, 5, 3, 2 },
+	{ { .state = MOSIX_STATE_ROLLING_BACK, .pe = 7, .nodes = 5, .entries = 3, .table_gen = 2 },
 	  "state: rolling-back\npe: 7\nnodes: 5\nentries: 3\ntable generation: 2\n",
 	  "{\"state\":\"rolling-back\",\"pe\":7,\"node_count\":5,\"entries\":3,\"table_gen\":2," NO_INFO_JSON },
-	{ { 99, 1, 1, 1, 1 },
+	{ { .state = 99, .pe = 1, .nodes = 1, .entries = 1, .table_gen = 1 },
 	  "state: unknown\npe: 1\nnodes: 1\nentries: 1\ntable generation: 1\n",
 	  "{\"state\":\"unknown\",\"pe\":1,\"node_count\":1,\"entries\":1,\"table_gen\":1," NO_INFO_JSON },
 };
@@ -1052,6 +1062,1003 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* --- issue 3: the cluster view, the verbs, the key file ------------------------ */
+
+/*
+ * A tiny JSON checker (RFC 8259 grammar, no semantics): returns the end of
+ * the value at p, or NULL if it is not one.
+ */
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *json_value(const char *p, int depth);
+
+static const char *json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'u') {
+			int i;
+
+			for (i = 1; i <= 4; i++)
+				if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+					return NULL;
+			p += 4;
+		} else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+			return NULL;
+		}
+	}
+	return p + 1;
+}
+
+static const char *json_digits(const char *p)
+{
+	const char *q = p;
+
+	while (*q >= '0' && *q <= '9')
+		q++;
+	return q > p ? q : NULL;
+}
+
+static const char *json_number(const char *p)
+{
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (!(p = json_digits(p)))
+		return NULL;
+	if (*p == '.' && !(p = json_digits(p + 1)))
+		return NULL;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(p = json_digits(p)))
+			return NULL;
+	}
+	return p;
+}
+
+static const char *json_value(const char *p, int depth)
+{
+	char close;
+
+	if (depth > 32)
+		return NULL;
+	p = json_ws(p);
+	if (*p == '"')
+		return json_string(p);
+	if (!strncmp(p, "true", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	if (!strncmp(p, "null", 4))
+		return p + 4;
+	if (*p != '{' && *p != '[')
+		return json_number(p);
+	close = *p == '{' ? '}' : ']';
+	p = json_ws(p + 1);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (close == '}') {
+			p = json_string(json_ws(p));
+			if (!p)
+				return NULL;
+			p = json_ws(p);
+			if (*p++ != ':')
+				return NULL;
+		}
+		p = json_value(p, depth + 1);
+		if (!p)
+			return NULL;
+		p = json_ws(p);
+		if (*p == close)
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static bool json_valid(const char *s)
+{
+	const char *end = json_value(s, 0);
+
+	return end && !*json_ws(end);
+}
+
+START_TEST(test_json_checker_itself)
+{
+	ck_assert(json_valid("{\"a\":[1,-2.5e3,true,false,null,\"x\\\"\\u00e9\"],\"b\":{}}\n"));
+	ck_assert(json_valid("[]"));
+	ck_assert(!json_valid("{\"a\":1,}"));
+	ck_assert(!json_valid("{\"a\" 1}"));
+	ck_assert(!json_valid("[1 2]"));
+	ck_assert(!json_valid("{\"a\":01}"));
+	ck_assert(!json_valid("{\"a\":.5}"));
+	ck_assert(!json_valid("{\"a\":\"\n\"}"));
+	ck_assert(!json_valid("{\"a\":1}}"));
+	ck_assert(!json_valid("{\"a\":1"));
+	ck_assert(!json_valid("{a:1}"));
+}
+END_TEST
+
+/* the fake cluster of the rendering tests */
+static const struct mosctl_node fake_nodes[] = {
+	{ .pe = 1, .status = MOSIX_INFO_STATUS_UP, .load = 250, .cpus = 4, .util = 125,
+	  .speed = 4800, .mem_kb = 8049456, .free_kb = 3355443, .age_ms = 700 },
+	{ .pe = 2, .status = MOSIX_INFO_STATUS_UP, .self = true, .load = 1500, .cpus = 8,
+	  .util = 1000, .speed = 5200, .mem_kb = 16777216, .free_kb = 524288, .age_ms = 0 },
+	{ .pe = 3, .status = MOSIX_INFO_STATUS_LEAVING, .load = 0, .cpus = 1, .util = 0,
+	  .speed = 1, .mem_kb = 1024, .free_kb = 0, .age_ms = 1950 },
+	{ .pe = 4, .status = MOSIX_INFO_STATUS_DOWN, .load = 1234567, .cpus = 2, .util = 5,
+	  .speed = 10000000, .mem_kb = 1ULL << 42, .free_kb = 1000, .age_ms = 3600000 },
+	{ .pe = 5, .status = MOSIX_INFO_STATUS_UNKNOWN },
+};
+
+static void fake_status(struct mosctl_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->state = MOSIX_STATE_UP;
+	st->pe = 2;
+	st->nodes = 5;
+	st->entries = 3;
+	st->table_gen = 7;
+	st->has_info = true;
+	st->key_set = true;
+	st->info_interval_ms = 1000;
+	st->window = 16;
+	st->has_stats = true;
+	st->stats.counter[MOSIX_STAT_TICKS] = 1234;
+	st->stats.counter[MOSIX_STAT_TX_PACKETS] = 1200;
+	st->stats.counter[MOSIX_STAT_TX_BYTES] = 964800;
+	st->stats.counter[MOSIX_STAT_TX_ERRORS] = 3;
+	st->stats.counter[MOSIX_STAT_RX_ACCEPTED] = 1100;
+	st->stats.counter[MOSIX_STAT_RX_BYTES] = 884400;
+	st->stats.counter[MOSIX_STAT_LEAVE_SENT] = 1;
+	st->stats.drop[MOSIX_INFO_DROP_BAD_TAG] = 5;
+	st->stats.drop[MOSIX_INFO_DROP_REPLAY] = 2;
+}
+
+static void render(char *buf, const struct mosctl_status *st,
+		   const struct mosctl_view *v, unsigned int flags)
+{
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	mosctl_status_print(f, st, v, flags);
+	slurp(f, buf);
+}
+
+#define FAKE_HEAD "state: up\npe: 2\nnodes: 5\nentries: 3\ntable generation: 7\n" \
+		  "key: set\ninfo interval: 1000 ms\nwindow: 16\n\n"
+#define FAKE_TABLE \
+	"     PE  STATUS      LOAD  CPUS     SPEED        MEM       FREE  UTIL      AGE\n" \
+	"      1  up          0.25     4      4800     7.7GiB     3.2GiB   13%     0.7s\n" \
+	"*     2  up          1.50     8      5200    16.0GiB     512MiB  100%     0.0s\n" \
+	"      3  leaving     0.00     1         1       1MiB       0KiB    0%     2.0s\n" \
+	"      4  down     1234.57     2  10000000     4.0PiB    1000KiB    1%  3600.0s\n" \
+	"      5  unknown        -     -         -          -          -     -        -\n"
+#define FAKE_COUNTERS "\nticks: 1234\n" \
+	"sent: 1200 datagrams, 964800 bytes, 3 errors, 1 leave notices\n" \
+	"accepted: 1100 datagrams, 884400 bytes\n"
+
+START_TEST(test_status_text_with_view_and_counters)
+{
+	struct mosctl_view v = { (struct mosctl_node *)fake_nodes, N(fake_nodes), 0 };
+	struct mosctl_status st;
+	char buf[OUT_MAX], want[OUT_MAX];
+	size_t i, n;
+
+	fake_status(&st);
+	render(buf, &st, &v, 0);
+	ck_assert_str_eq(buf, FAKE_HEAD FAKE_TABLE FAKE_COUNTERS
+			 "dropped:\n  bad_tag: 5\n  replay: 2\n");
+
+	/* -v: every reason, by the names of mosix_info_drop_name() */
+	render(buf, &st, &v, MOSCTL_PRINT_VERBOSE);
+	n = (size_t)snprintf(want, sizeof(want), "%s", FAKE_HEAD FAKE_TABLE FAKE_COUNTERS "dropped:\n");
+	for (i = 0; i < MOSCTL_NR_DROPS; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "  %s: %u\n",
+				      mosix_info_drop_name((unsigned int)i),
+				      i == MOSIX_INFO_DROP_BAD_TAG ? 5 :
+				      i == MOSIX_INFO_DROP_REPLAY ? 2 : 0);
+	ck_assert_str_eq(buf, want);
+
+	/* no drops at all */
+	memset(st.stats.drop, 0, sizeof(st.stats.drop));
+	render(buf, &st, &v, 0);
+	ck_assert_str_eq(buf, FAKE_HEAD FAKE_TABLE FAKE_COUNTERS "dropped: none\n");
+
+	/* a large table: only what the view holds, and how many more */
+	v.nr = 2;
+	v.unlisted = 65533;
+	st.has_stats = false;
+	render(buf, &st, &v, 0);
+	ck_assert_ptr_nonnull(strstr(buf, "      1  up   "));
+	ck_assert_ptr_null(strstr(buf, "      3  leaving"));
+	ck_assert_ptr_nonnull(strstr(buf, "100%     0.0s\n(65533 more nodes unknown)\n"));
+	ck_assert_ptr_null(strstr(buf, "ticks"));
+
+	v.nr = 0;
+	render(buf, &st, &v, 0);
+	ck_assert_str_eq(buf, FAKE_HEAD "(65533 nodes unknown)\n");
+	v.unlisted = 0;
+	render(buf, &st, &v, 0);
+	ck_assert_str_eq(buf, FAKE_HEAD "no nodes\n");
+}
+END_TEST
+
+START_TEST(test_status_json_with_view_and_counters)
+{
+	struct mosctl_view v = { (struct mosctl_node *)fake_nodes, N(fake_nodes), 0 };
+	struct mosctl_status st;
+	char buf[OUT_MAX], want[OUT_MAX];
+	size_t i, n;
+
+	fake_status(&st);
+	render(buf, &st, &v, MOSCTL_PRINT_JSON);
+	n = (size_t)snprintf(want, sizeof(want), "%s",
+		"{\"state\":\"up\",\"pe\":2,\"node_count\":5,\"entries\":3,\"table_gen\":7,"
+		"\"key_set\":true,\"info_interval_ms\":1000,\"window\":16,\"nodes\":["
+		"{\"pe\":1,\"status\":\"up\",\"self\":false,\"load\":0.25,\"cpus\":4,\"speed\":4800,"
+		"\"mem\":8049456,\"free\":3355443,\"util\":12.5,\"age_ms\":700},"
+		"{\"pe\":2,\"status\":\"up\",\"self\":true,\"load\":1.5,\"cpus\":8,\"speed\":5200,"
+		"\"mem\":16777216,\"free\":524288,\"util\":100,\"age_ms\":0},"
+		"{\"pe\":3,\"status\":\"leaving\",\"self\":false,\"load\":0,\"cpus\":1,\"speed\":1,"
+		"\"mem\":1024,\"free\":0,\"util\":0,\"age_ms\":1950},"
+		"{\"pe\":4,\"status\":\"down\",\"self\":false,\"load\":1234.567,\"cpus\":2,"
+		"\"speed\":10000000,\"mem\":4398046511104,\"free\":1000,\"util\":0.5,"
+		"\"age_ms\":3600000},"
+		"{\"pe\":5,\"status\":\"unknown\",\"self\":false,\"load\":null,\"cpus\":null,"
+		"\"speed\":null,\"mem\":null,\"free\":null,\"util\":null,\"age_ms\":null}],"
+		"\"more_unknown\":0,\"stats\":{\"ticks\":1234,\"tx_packets\":1200,"
+		"\"tx_bytes\":964800,\"tx_errors\":3,\"rx_accepted\":1100,\"rx_bytes\":884400,"
+		"\"leave_sent\":1,\"drops\":{");
+	for (i = 0; i < MOSCTL_NR_DROPS; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s\"%s\":%u", i ? "," : "",
+				      mosix_info_drop_name((unsigned int)i),
+				      i == MOSIX_INFO_DROP_BAD_TAG ? 5 :
+				      i == MOSIX_INFO_DROP_REPLAY ? 2 : 0);
+	snprintf(want + n, sizeof(want) - n, "}}}\n");
+	ck_assert_str_eq(buf, want);
+	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
+	/* the issue's keys, spelled as it does */
+	ck_assert_ptr_nonnull(strstr(buf, "\"drops\":{\"bad_tag\":5,\"truncated\":0,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"spoofed_source\":0,\"replay\":2}"));
+
+	/* -v changes nothing in JSON; every variant is valid */
+	render(want, &st, &v, MOSCTL_PRINT_JSON | MOSCTL_PRINT_VERBOSE);
+	ck_assert_str_eq(want, buf);
+	v.nr = 1;
+	v.unlisted = 70000;
+	st.has_stats = false;
+	st.has_info = false;
+	render(buf, &st, &v, MOSCTL_PRINT_JSON);
+	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"key_set\":null,\"info_interval_ms\":null,\"window\":null,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"age_ms\":700}],\"more_unknown\":70000,\"stats\":null}\n"));
+	render(buf, &st, NULL, MOSCTL_PRINT_JSON);
+	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"nodes\":[],\"more_unknown\":0,"));
+}
+END_TEST
+
+/* extreme values: still valid JSON, and exact */
+START_TEST(test_status_json_extremes)
+{
+	struct mosctl_node node = {
+		.pe = 65535, .status = MOSIX_INFO_STATUS_UP, .self = true,
+		.load = UINT32_MAX, .cpus = UINT32_MAX, .util = UINT32_MAX,
+		.speed = UINT32_MAX, .mem_kb = UINT64_MAX, .free_kb = UINT64_MAX,
+		.age_ms = UINT32_MAX,
+	};
+	struct mosctl_view v = { &node, 1, UINT32_MAX };
+	struct mosctl_status st;
+	char buf[OUT_MAX];
+	unsigned int i;
+
+	fake_status(&st);
+	st.state = UINT32_MAX;
+	for (i = 0; i < MOSCTL_NR_DROPS; i++)
+		st.stats.drop[i] = UINT64_MAX;
+	render(buf, &st, &v, MOSCTL_PRINT_JSON);
+	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"state\":\"unknown\","));
+	ck_assert_ptr_nonnull(strstr(buf, "\"load\":4294967.295,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"util\":429496729.5,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"mem\":18446744073709551615,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"more_unknown\":4294967295,"));
+	/* a status outside the enum is unknown, its figures null */
+	node.status = 77;
+	render(buf, &st, &v, MOSCTL_PRINT_JSON);
+	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"status\":\"unknown\",\"self\":true,\"load\":null,"));
+	/* text: the row is still one line */
+	render(buf, &st, &v, 0);
+	ck_assert_ptr_nonnull(strstr(buf, "* 65535  unknown        -"));
+}
+END_TEST
+
+START_TEST(test_json_strings_are_escaped)
+{
+	FILE *f = tmpfile();
+	char buf[256];
+
+	ck_assert_ptr_nonnull(f);
+	mosctl_json_str(f, "a\"b\\c\nd\te\x01" "f\x7f/\xc3\xa9");
+	slurp(f, buf);
+	ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f/\xc3\xa9\"");
+	ck_assert(json_valid(buf));
+}
+END_TEST
+
+struct fmt_case {
+	uint64_t v;
+	const char *load, *kib, *age, *fixed1000;
+};
+
+static const struct fmt_case fmt_cases[] = {
+	{ 0, "0.00", "0KiB", "0.0s", "0" },
+	{ 4, "0.00", "4KiB", "0.0s", "0.004" },
+	{ 5, "0.01", "5KiB", "0.0s", "0.005" },
+	{ 49, "0.05", "49KiB", "0.0s", "0.049" },
+	{ 50, "0.05", "50KiB", "0.1s", "0.05" },
+	{ 250, "0.25", "250KiB", "0.3s", "0.25" },
+	{ 1000, "1.00", "1000KiB", "1.0s", "1" },
+	{ 1023, "1.02", "1023KiB", "1.0s", "1.023" },
+	{ 1024, "1.02", "1MiB", "1.0s", "1.024" },
+	{ 1536, "1.54", "2MiB", "1.5s", "1.536" },
+	{ 1048575, "1048.58", "1.0GiB", "1048.6s", "1048.575" },
+	{ 1048576, "1048.58", "1.0GiB", "1048.6s", "1048.576" },
+	{ 8049456, "8049.46", "7.7GiB", "8049.5s", "8049.456" },
+	{ 1073741824, "1073741.82", "1.0TiB", "1073741.8s", "1073741.824" },
+	{ 4294967295U, "4294967.30", "4.0TiB", "4294967.3s", "4294967.295" },
+};
+
+START_TEST(test_number_formats)
+{
+	const struct fmt_case *c = &fmt_cases[_i];
+	char buf[64];
+
+	ck_assert_str_eq(mosctl_fmt_load(buf, sizeof(buf), (uint32_t)c->v), c->load);
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), c->v), c->kib);
+	ck_assert_str_eq(mosctl_fmt_age(buf, sizeof(buf), (uint32_t)c->v), c->age);
+	ck_assert_str_eq(mosctl_fmt_fixed(buf, sizeof(buf), c->v, 1000), c->fixed1000);
+}
+END_TEST
+
+START_TEST(test_number_formats_more)
+{
+	char buf[64];
+
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), 1ULL << 42), "4.0PiB");
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), UINT64_MAX), "16384.0EiB");
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), 1047552), "1023MiB");
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), 1048064), "1.0GiB");	/* 1023.5MiB */
+	ck_assert_str_eq(mosctl_fmt_kib(buf, sizeof(buf), 1023ULL << 30), "1023.0TiB");
+	ck_assert_str_eq(mosctl_fmt_fixed(buf, sizeof(buf), 125, 10), "12.5");
+	ck_assert_str_eq(mosctl_fmt_fixed(buf, sizeof(buf), 1000, 10), "100");
+	ck_assert_str_eq(mosctl_fmt_fixed(buf, sizeof(buf), 7, 1), "7");
+	ck_assert_str_eq(mosctl_fmt_fixed(buf, sizeof(buf), UINT64_MAX, 1000),
+			 "18446744073709551.615");
+	ck_assert_str_eq(mosctl_node_status_name(MOSIX_INFO_STATUS_UP), "up");
+	ck_assert_str_eq(mosctl_node_status_name(MOSIX_INFO_STATUS_DOWN), "down");
+	ck_assert_str_eq(mosctl_node_status_name(MOSIX_INFO_STATUS_LEAVING), "leaving");
+	ck_assert_str_eq(mosctl_node_status_name(MOSIX_INFO_STATUS_UNKNOWN), "unknown");
+	ck_assert_str_eq(mosctl_node_status_name(4), "unknown");
+}
+END_TEST
+
+static void parse_map(const char *text, struct mosix_map *map)
+{
+	struct mosix_map_error e;
+
+	ck_assert_int_eq(mosix_map_parse(text, strlen(text), map, &e), 0);
+}
+
+START_TEST(test_view_merges_dump_and_table)
+{
+	const struct mosctl_node dump[] = {
+		{ .pe = 9, .status = MOSIX_INFO_STATUS_UP, .load = 9 },	/* not in the table (any more) */
+		{ .pe = 2, .status = MOSIX_INFO_STATUS_DOWN, .load = 1 },
+		{ .pe = 4, .status = MOSIX_INFO_STATUS_UP, .self = true, .load = 4 },
+		{ .pe = 2, .status = MOSIX_INFO_STATUS_UP, .self = true, .load = 2 },
+	};
+	static const uint32_t want_pe[] = { 1, 2, 3, 4, 5, 9 };
+	static const uint32_t want_status[] = {
+		MOSIX_INFO_STATUS_UNKNOWN, MOSIX_INFO_STATUS_UP, MOSIX_INFO_STATUS_UNKNOWN,
+		MOSIX_INFO_STATUS_UP, MOSIX_INFO_STATUS_UNKNOWN, MOSIX_INFO_STATUS_UP,
+	};
+	struct mosctl_view v;
+	struct mosix_map map;
+	size_t i;
+
+	parse_map(GOOD_MAP, &map);
+	ck_assert_int_eq(mosctl_view_build(&v, dump, N(dump), &map, 5), 0);
+	ck_assert_uint_eq(v.nr, N(want_pe));
+	ck_assert_uint_eq(v.unlisted, 0);
+	for (i = 0; i < v.nr; i++) {
+		ck_assert_uint_eq(v.node[i].pe, want_pe[i]);
+		ck_assert_uint_eq(v.node[i].status, want_status[i]);
+	}
+	/* the same PE twice: the self entry is kept */
+	ck_assert(v.node[1].self);
+	ck_assert_uint_eq(v.node[1].load, 2);
+	ck_assert(!v.node[0].self && !v.node[2].self);
+	ck_assert_ptr_eq(mosctl_view_find(&v, 4), &v.node[3]);
+	ck_assert_ptr_eq(mosctl_view_find(&v, 9), &v.node[5]);
+	ck_assert_ptr_null(mosctl_view_find(&v, 6));
+	ck_assert_ptr_null(mosctl_view_find(&v, 0));
+	mosctl_view_free(&v);
+	mosix_map_free(&map);
+
+	/* an empty dump (the node is off): the table, all unknown */
+	parse_map("1 10.0.0.1 3\n", &map);
+	ck_assert_int_eq(mosctl_view_build(&v, NULL, 0, &map, 3), 0);
+	ck_assert_uint_eq(v.nr, 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(v.node[i].pe, i + 1);
+		ck_assert_uint_eq(v.node[i].status, MOSIX_INFO_STATUS_UNKNOWN);
+	}
+	mosctl_view_free(&v);
+	mosix_map_free(&map);
+
+	/* nothing at all */
+	ck_assert_int_eq(mosctl_view_build(&v, NULL, 0, NULL, 0), 0);
+	ck_assert_uint_eq(v.nr, 0);
+	ck_assert_uint_eq(v.unlisted, 0);
+	mosctl_view_free(&v);
+}
+END_TEST
+
+START_TEST(test_view_of_a_large_table)
+{
+	const struct mosctl_node dump[] = {
+		{ .pe = 1, .status = MOSIX_INFO_STATUS_UP },
+		{ .pe = 1500, .status = MOSIX_INFO_STATUS_UP, .self = true },
+		{ .pe = 3000, .status = MOSIX_INFO_STATUS_DOWN },	/* not in the table */
+	};
+	struct mosctl_view v;
+	struct mosix_map map;
+
+	/* at the limit: listed whole */
+	parse_map("1 10.0.0.1 1024\n", &map);
+	ck_assert_int_eq(mosctl_view_build(&v, dump, N(dump), &map, 1024), 0);
+	ck_assert_uint_eq(v.nr, 1024 + 2);
+	ck_assert_uint_eq(v.unlisted, 0);
+	mosctl_view_free(&v);
+	mosix_map_free(&map);
+
+	/* one more: the dump only, and the count of the rest */
+	parse_map("1 10.0.0.1 1025\n1500 10.1.0.1 1\n", &map);
+	ck_assert_int_eq(mosctl_view_build(&v, dump, N(dump), &map, 1026), 0);
+	ck_assert_uint_eq(v.nr, 3);
+	ck_assert_uint_eq(v.unlisted, 1026 - 2);
+	mosctl_view_free(&v);
+	mosix_map_free(&map);
+
+	/* the table not read (too large to fetch): the status reply's count */
+	ck_assert_int_eq(mosctl_view_build(&v, dump, N(dump), NULL, 65535), 0);
+	ck_assert_uint_eq(v.nr, 3);
+	ck_assert_uint_eq(v.unlisted, 65535 - 3);
+	mosctl_view_free(&v);
+	ck_assert_int_eq(mosctl_view_build(&v, dump, N(dump), NULL, 2), 0);
+	ck_assert_uint_eq(v.unlisted, 0);
+	mosctl_view_free(&v);
+}
+END_TEST
+
+/* a generic netlink message of family 0x20 as the kernel would send it */
+static struct nlmsghdr *put_genl(char *buf, uint8_t cmd)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = 0x20;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = MOSIX_GENL_VERSION;
+	return nlh;
+}
+
+static void put_node_attrs(struct nlmsghdr *nlh, uint32_t pe, bool self)
+{
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, pe);
+	if (self)
+		mnl_attr_put(nlh, MOSIX_A_NODE_SELF, 0, "");
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, MOSIX_INFO_STATUS_LEAVING);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_LOAD, 250);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_CPUS, 4);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_UTIL, 125);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_SPEED, 4800);
+	/* nla_put_u64_64bit pads with MOSIX_A_PAD where needed */
+	mnl_attr_put(nlh, MOSIX_A_PAD, 0, "");
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_MEM_KB, 1ULL << 40);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_FREE_KB, 12345);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_AGE_MS, 700);
+}
+
+START_TEST(test_netlink_node_message)
+{
+	char buf[1024] __attribute__((aligned(8))) = { 0 };
+	struct nlmsghdr *nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	struct mosctl_node n;
+
+	put_node_attrs(nlh, 3, true);
+	mnl_attr_put_u32(nlh, 200, 1);	/* a newer kernel's attribute */
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), 0);
+	ck_assert_uint_eq(n.pe, 3);
+	ck_assert(n.self);
+	ck_assert_uint_eq(n.status, MOSIX_INFO_STATUS_LEAVING);
+	ck_assert_uint_eq(n.load, 250);
+	ck_assert_uint_eq(n.cpus, 4);
+	ck_assert_uint_eq(n.util, 125);
+	ck_assert_uint_eq(n.speed, 4800);
+	ck_assert_uint_eq(n.mem_kb, 1ULL << 40);
+	ck_assert_uint_eq(n.free_kb, 12345);
+	ck_assert_uint_eq(n.age_ms, 700);
+
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	put_node_attrs(nlh, 65535, false);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), 0);
+	ck_assert(!n.self);
+	ck_assert_uint_eq(n.pe, 65535);
+
+	/* PE out of range, missing PE or status, wrong sizes: -EBADMSG */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	put_node_attrs(nlh, 0, false);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	put_node_attrs(nlh, 65536, false);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, 1);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, 1);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_MEM_KB, 1);	/* a u64 as u32 */
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, 1);
+	mnl_attr_put_u16(nlh, MOSIX_A_NODE_LOAD, 1);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_SELF, 1);	/* a flag has no payload */
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	/* only the PE and the status are required */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_PE, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_STATUS, MOSIX_INFO_STATUS_DOWN);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), 0);
+	ck_assert_uint_eq(n.status, MOSIX_INFO_STATUS_DOWN);
+	ck_assert_uint_eq(n.mem_kb, 0);
+}
+END_TEST
+
+static struct nlmsghdr *put_status(char *buf, bool info)
+{
+	struct nlmsghdr *nlh = put_genl(buf, MOSIX_CMD_GET_STATUS);
+
+	mnl_attr_put_u32(nlh, MOSIX_A_STATE, MOSIX_STATE_UP);
+	mnl_attr_put_u32(nlh, MOSIX_A_PE, 2);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODES, 5);
+	mnl_attr_put_u32(nlh, MOSIX_A_ENTRIES, 3);
+	mnl_attr_put_u32(nlh, MOSIX_A_TABLE_GEN, 7);
+	if (info) {
+		mnl_attr_put_u32(nlh, MOSIX_A_KEY_SET, 1);
+		mnl_attr_put_u32(nlh, MOSIX_A_INFO_INTERVAL_MS, 250);
+		mnl_attr_put_u32(nlh, MOSIX_A_WINDOW, 16);
+	}
+	return nlh;
+}
+
+START_TEST(test_netlink_status_message)
+{
+	char buf[2048] __attribute__((aligned(8))) = { 0 };
+	struct nlmsghdr *nlh = put_status(buf, true);
+	struct mosctl_status st;
+	struct nlattr *nest;
+	unsigned int i;
+
+	nest = mnl_attr_nest_start(nlh, MOSIX_A_STATS);
+	mnl_attr_put(nlh, MOSIX_STAT_PAD, 0, "");
+	mnl_attr_put_u64(nlh, MOSIX_STAT_TICKS, 1234);
+	mnl_attr_put_u64(nlh, MOSIX_STAT_TX_PACKETS, 1200);
+	mnl_attr_put_u64(nlh, MOSIX_STAT_LEAVE_SENT, 1);
+	for (i = 0; i < MOSCTL_NR_DROPS; i++)
+		mnl_attr_put_u64(nlh, (uint16_t)(MOSIX_STAT_DROP_BASE + i), 100 + i);
+	/* counters of a newer kernel: kept below the drops, skipped above */
+	mnl_attr_put_u64(nlh, (uint16_t)(MOSIX_STAT_DROP_BASE + MOSCTL_NR_DROPS + 3), 9);
+	mnl_attr_put_u64(nlh, MOSIX_STAT_DROP_BASE - 1, 9);
+	mnl_attr_nest_end(nlh, nest);
+
+	ck_assert_int_eq(mosctl_nl_parse_status(nlh, &st), 0);
+	ck_assert_uint_eq(st.state, MOSIX_STATE_UP);
+	ck_assert_uint_eq(st.pe, 2);
+	ck_assert_uint_eq(st.nodes, 5);
+	ck_assert_uint_eq(st.entries, 3);
+	ck_assert_uint_eq(st.table_gen, 7);
+	ck_assert(st.has_info && st.key_set);
+	ck_assert_uint_eq(st.info_interval_ms, 250);
+	ck_assert_uint_eq(st.window, 16);
+	ck_assert(st.has_stats);
+	ck_assert_uint_eq(st.stats.counter[MOSIX_STAT_TICKS], 1234);
+	ck_assert_uint_eq(st.stats.counter[MOSIX_STAT_TX_PACKETS], 1200);
+	ck_assert_uint_eq(st.stats.counter[MOSIX_STAT_TX_BYTES], 0);
+	ck_assert_uint_eq(st.stats.counter[MOSIX_STAT_LEAVE_SENT], 1);
+	ck_assert_uint_eq(st.stats.counter[MOSIX_STAT_DROP_BASE - 1], 9);
+	for (i = 0; i < MOSCTL_NR_DROPS; i++)
+		ck_assert_uint_eq(st.stats.drop[i], 100 + i);
+
+	/* an older kernel: the foundation's attributes only */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_status(buf, false);
+	ck_assert_int_eq(mosctl_nl_parse_status(nlh, &st), 0);
+	ck_assert(!st.has_info && !st.has_stats);
+	ck_assert_uint_eq(st.pe, 2);
+
+	/* a malformed counter or nest, a missing foundation attribute */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_status(buf, true);
+	nest = mnl_attr_nest_start(nlh, MOSIX_A_STATS);
+	mnl_attr_put_u32(nlh, MOSIX_STAT_TICKS, 1);
+	mnl_attr_nest_end(nlh, nest);
+	ck_assert_int_eq(mosctl_nl_parse_status(nlh, &st), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_status(buf, true);
+	mnl_attr_put_u16(nlh, MOSIX_A_WINDOW, 1);	/* the last one counts */
+	ck_assert_int_eq(mosctl_nl_parse_status(nlh, &st), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_STATUS);
+	mnl_attr_put_u32(nlh, MOSIX_A_STATE, MOSIX_STATE_UP);
+	ck_assert_int_eq(mosctl_nl_parse_status(nlh, &st), -EBADMSG);
+}
+END_TEST
+
+/* the man page lists every counter and drop reason, by the names mosctl prints */
+START_TEST(test_man_page_lists_counters_and_drop_reasons)
+{
+	static const char *const counter_names[] = {
+		"ticks", "tx_packets", "tx_bytes", "tx_errors", "rx_accepted", "rx_bytes",
+		"leave_sent",
+	};
+	FILE *f = fopen("tools/mosctl.8", "r");
+	char *man, want[64];
+	size_t i;
+
+	if (!f)
+		return;	/* not run from the top of the tree */
+	fclose(f);
+	man = read_file("tools/mosctl.8", NULL);
+	for (i = 0; i < MOSCTL_NR_DROPS; i++) {
+		const char *name = mosix_info_drop_name((unsigned int)i);
+
+		ck_assert_str_ne(name, "unknown");
+		snprintf(want, sizeof(want), "\n.B %s\n", name);
+		ck_assert_msg(strstr(man, want), "mosctl.8 does not list drop reason %s", name);
+	}
+	for (i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++)
+		ck_assert_msg(strstr(man, counter_names[i]), "mosctl.8 lacks %s", counter_names[i]);
+	free(man);
+}
+END_TEST
+
+/* --- whois against the fake configfs `table` (no netlink family) ----------- */
+
+struct whois_case {
+	const char *arg;
+	int status;
+	const char *out;	/* exact stdout */
+	const char *err;	/* exact stderr */
+};
+
+static const struct whois_case whois_cases[] = {
+	{ "1", 0, "10.0.0.1\n", "" },
+	{ "3", 0, "10.0.0.3\n", "" },
+	{ "2", 0, "10.0.0.2\n", "" },		/* the primary address, not the alias */
+	{ "4", 0, "fd00::1\n", "" },
+	{ "5", 0, "fd00::2\n", "" },
+	{ "10.0.0.1", 0, "1\n", "" },
+	{ "10.0.0.3", 0, "3\n", "" },
+	{ "10.9.9.9", 0, "2\n", "" },		/* an alias */
+	{ "fd00::2", 0, "5\n", "" },
+	{ "FD00:0::0:1", 0, "4\n", "" },
+	{ "6", 1, "", "mosctl: whois: PE 6 is not in the node table\n" },
+	{ "65535", 1, "", "mosctl: whois: PE 65535 is not in the node table\n" },
+	{ "10.0.0.4", 1, "", "mosctl: whois: 10.0.0.4 is not in the node table\n" },
+	{ "FD00::3", 1, "", "mosctl: whois: fd00::3 is not in the node table\n" },
+	{ "0", 2, "", "mosctl: whois: '0' is not a PE number (1..65535) (see 'mosctl help whois')\n" },
+	{ "x", 2, "", "mosctl: whois: 'x' is neither a PE number (1..65535) nor an IPv4 or IPv6 address (see 'mosctl help whois')\n" },
+};
+
+START_TEST(test_whois_from_configfs_table)
+{
+	const struct whois_case *c = &whois_cases[_i];
+	struct run r;
+
+	cfs_set("table", GOOD_MAP);
+	RUN(&r, NULL, "whois", c->arg);
+	ck_assert_msg(r.status == c->status, "whois %s: status %d; stderr %s", c->arg,
+		      r.status, r.err);
+	ck_assert_str_eq(r.out, c->out);
+	ck_assert_str_eq(r.err, c->err);
+}
+END_TEST
+
+START_TEST(test_whois_failures)
+{
+	struct run r;
+
+	/* no table installed */
+	RUN(&r, NULL, "whois", "1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: whois: PE 1 is not in the node table\n");
+	/* a table the parser refuses (no kernel would hold it) */
+	cfs_set("table", "1 10.0.0.1 3\njunk\n");
+	RUN(&r, NULL, "whois", "1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: the installed table does not parse: line 2: missing fields (expected PE ADDRESS COUNT|ALIAS)\n");
+	ck_assert_str_eq(r.out, "");
+	/* no module at all */
+	setenv(MOSCTL_ENV_CONFIGFS, "/nonexistent/mosix", 1);
+	RUN(&r, NULL, "whois", "10.0.0.1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: the mosix module is not loaded\n");
+	ck_assert_str_eq(r.out, "");
+	/* the usage error comes first */
+	RUN(&r, NULL, "whois", "nohost");
+	ck_assert_int_eq(r.status, 2);
+}
+END_TEST
+
+/* the view needs netlink even when configfs is there: a clear error */
+START_TEST(test_view_verbs_without_module)
+{
+	static const char *const verbs[] = { "isup", "getload", "getspeed" };
+	struct run r;
+
+	cfs_set("table", GOOD_MAP);
+	cfs_set("pe", "1\n");
+	RUN(&r, NULL, verbs[_i], "1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "mosctl: the mosix module is not loaded\n");
+	setenv(MOSCTL_ENV_CONFIGFS, "/nonexistent/mosix", 1);
+	RUN(&r, NULL, verbs[_i], "3");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: the mosix module is not loaded\n");
+	RUN(&r, NULL, verbs[_i], "0");
+	ck_assert_int_eq(r.status, 2);
+}
+END_TEST
+
+/* --- the key file ------------------------------------------------------------ */
+
+#define HEX32 "00112233445566778899aabbccddeeff"
+#define HEX128 HEX32 HEX32 "0123456789ABCDEFabcdef0123456789" HEX32
+
+struct key_case {
+	const char *text;
+	size_t len;		/* 0: strlen */
+	const char *key;	/* the digits, or NULL: refused */
+	const char *reason;	/* part of the reason */
+};
+
+static const struct key_case key_cases[] = {
+	{ HEX32, 0, HEX32, NULL },
+	{ HEX32 "\n", 0, HEX32, NULL },
+	{ " \t\r\n" HEX32 "\r\n\n ", 0, HEX32, NULL },
+	{ HEX128, 0, HEX128, NULL },
+	{ HEX128 "\n", 0, HEX128, NULL },
+	{ HEX32 "ab", 0, HEX32 "ab", NULL },
+	{ "", 0, NULL, "no key: the file holds no hex digits" },
+	{ " \n\n", 0, NULL, "no key" },
+	{ "0011223344556677889900aabbccdde", 0, NULL, "key too short: fewer than 32 hex digits" },
+	{ "00112233445566778899aabbccddee", 0, NULL, "key too short" },
+	{ HEX128 "00", 0, NULL, "key too long: more than 128 hex digits" },
+	{ HEX128 "0", 0, NULL, "key too long" },
+	{ HEX32 "a", 0, NULL, "an odd number of hex digits" },
+	{ "0x" HEX32, 0, NULL, "not a hex digit" },
+	{ HEX32 "g0", 0, NULL, "not a hex digit" },
+	{ "0011223344556677 8899aabbccddeeff", 0, NULL, "blanks inside the hex digits" },
+	{ HEX32 "\n" HEX32, 0, NULL, "blanks inside" },
+	{ HEX32 "\0" "00", sizeof(HEX32) + 2, NULL, "not a hex digit" },
+	{ "-----BEGIN KEY-----\n" HEX32 "\n", 0, NULL, "not a hex digit" },
+	{ "\xff\xfe" HEX32, 0, NULL, "not a hex digit" },
+};
+
+START_TEST(test_key_parse)
+{
+	const struct key_case *c = &key_cases[_i];
+	size_t len = c->len ? c->len : strlen(c->text);
+	const char *reason = NULL;
+	struct mosctl_key key;
+	int ret = mosctl_key_parse(c->text, len, &key, &reason);
+
+	if (c->key) {
+		ck_assert_int_eq(ret, 0);
+		ck_assert_str_eq(key.hex, c->key);
+		ck_assert_uint_eq(key.len, strlen(c->key));
+	} else {
+		ck_assert_int_eq(ret, -EINVAL);
+		ck_assert_ptr_nonnull(reason);
+		ck_assert_msg(strstr(reason, c->reason), "reason '%s' lacks '%s'", reason, c->reason);
+		/* a reason never shows key material */
+		ck_assert_ptr_null(strstr(reason, "0011"));
+	}
+	mosctl_key_wipe(&key);
+	ck_assert_uint_eq(key.len, 0);
+	ck_assert_int_eq(key.hex[0], 0);
+}
+END_TEST
+
+START_TEST(test_key_load_errors_name_the_file)
+{
+	char path[128], want[512], *big;
+	struct mosctl_key key;
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/k", dir);
+	write_str(path, "  " HEX32 "\n");
+	ck_assert_int_eq(mosctl_key_load(path, &key), 0);
+	ck_assert_str_eq(key.hex, HEX32);
+
+	/* through the command, so that stderr is captured */
+	write_str(path, "abc\n");
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", path);
+	snprintf(want, sizeof(want), "mosctl: key file %s: key too short: fewer than 32 hex digits (16 bytes)\n", path);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", "/nonexistent/key");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: key file /nonexistent/key: No such file or directory\n");
+
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", dir);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: key file %s: Is a directory\n", dir);
+	ck_assert_str_eq(r.err, want);
+
+	big = malloc(5000);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '0', 5000);
+	write_file(path, big, 5000);
+	free(big);
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", path);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: key file %s: larger than 4096 bytes: not a key file\n", path);
+	ck_assert_str_eq(r.err, want);
+
+	/* "-off" after -k is the key file's name, not the option */
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", "-off");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: key file -off: No such file or directory\n");
+
+	/* nothing was touched by any of these */
+	ck_cfs("pe", "0\n");
+	ck_cfs("table", "");
+	ck_cfs("key", "none\n");
+}
+END_TEST
+
+struct key_write_case {
+	const char *name;
+	const char *key_text;	/* the key file */
+	const char *args[4];	/* after "setpe -w -f GOOD" (then -k FILE) */
+	const char *pe_before;
+	int status;
+	const char *key_after;	/* `key` afterwards */
+	bool installed;		/* `table` holds the map afterwards */
+	const char *pe_after;
+	const char *err;	/* in stderr, NULL: empty */
+};
+
+static const struct key_write_case key_write_cases[] = {
+	{ "short option", HEX32 "\n", { "-p", "1", "-k" }, "0\n", 0, HEX32, true, "1", NULL },
+	{ "long option", "\n" HEX128 "  \n", { "-p", "5", "--key-file" }, "0\n", 0, HEX128, true, "5",
+	  NULL },
+	{ "cluster -wk", HEX32, { "-p", "2", "-Wk" }, "0\n", 0, HEX32, true, "2", NULL },
+	{ "up as the same PE, the same key", HEX32, { "-p", "2", "-k" }, "2\n", 0, HEX32, true, "2",
+	  NULL },
+	{ "bad key: nothing changes", HEX32 "x", { "-p", "1", "-k" }, "0\n", 1, "none\n", false,
+	  "0\n", ": not a key: a character that is not a hex digit" },
+	{ "up as another PE: the key is not written", HEX32, { "-p", "1", "-k" }, "3\n", 1, "none\n",
+	  false, "3\n", "this node is up as PE 3" },
+	{ "PE not in the map: the key is not written", HEX32, { "-p", "9", "-k" }, "0\n", 1,
+	  "none\n", false, "0\n", ": PE 9 is not in the map\n" },
+};
+
+START_TEST(test_setpe_write_with_key_file)
+{
+	const struct key_write_case *c = &key_write_cases[_i];
+	char path[128];
+	const char *args[12];
+	int n = 0, i;
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/cluster.key", dir);
+	write_str(path, c->key_text);
+	cfs_set("pe", c->pe_before);
+	args[n++] = "setpe";
+	args[n++] = "-w";
+	args[n++] = "-f";
+	args[n++] = "@GOOD";
+	for (i = 0; i < 4 && c->args[i]; i++)
+		args[n++] = c->args[i];
+	args[n++] = path;
+	args[n] = NULL;
+	run_argv(&r, NULL, args);
+	ck_assert_msg(r.status == c->status, "%s: status %d; stderr %s", c->name, r.status, r.err);
+	ck_cfs("key", c->key_after);
+	ck_cfs("table", c->installed ? GOOD_MAP : "");
+	ck_cfs("pe", c->pe_after);
+	if (c->err)
+		ck_assert_msg(strstr(r.err, c->err), "%s: stderr '%s' lacks '%s'", c->name, r.err,
+			      c->err);
+	else
+		ck_assert_str_eq(r.err, "");
+	ck_assert_str_eq(r.out, "");
+}
+END_TEST
+
+/* the key goes in before the table: if the kernel refuses it, nothing else */
+START_TEST(test_setpe_key_refused_changes_nothing)
+{
+	char path[128], p[256];
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/cluster.key", dir);
+	write_str(path, HEX32 "\n");
+	cfs_path(p, sizeof(p), "key");
+	unlink(p);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", path);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "mosctl: setting the cluster key: ") &&
+		      strstr(r.err, "/key: Is a directory\n"), "stderr: %s", r.err);
+	/* the key never shows in a message */
+	ck_assert_ptr_null(strstr(r.err, "00112233"));
+	ck_cfs("pe", "0\n");
+	ck_cfs("table", "");
+
+	/* a module without `key` (older): the missing file is named */
+	ck_assert_int_eq(rmdir(p), 0);
+	RUN(&r, NULL, "setpe", "-w", "-f", "@GOOD", "-p", "1", "-k", path);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/key: No such file or directory\n"));
+	ck_cfs("pe", "0\n");
+}
+END_TEST
+
+
 Suite *mosctl_suite(void)
 {
 	Suite *s = suite_create("mosctl");
@@ -1085,6 +2092,12 @@ Suite *mosctl_suite(void)
 	tcase_add_test(cfg, test_without_configfs);
 	tcase_add_test(cfg, test_configfs_write_errors_are_reported);
 	tcase_add_loop_test(cfg, test_status_without_module, 0, 2);
+	tcase_add_loop_test(cfg, test_whois_from_configfs_table, 0, N(whois_cases));
+	tcase_add_test(cfg, test_whois_failures);
+	tcase_add_loop_test(cfg, test_view_verbs_without_module, 0, 3);
+	tcase_add_test(cfg, test_key_load_errors_name_the_file);
+	tcase_add_loop_test(cfg, test_setpe_write_with_key_file, 0, N(key_write_cases));
+	tcase_add_test(cfg, test_setpe_key_refused_changes_nothing);
 	suite_add_tcase(s, cfg);
 
 	tcase_add_loop_test(help, test_configfs_errno_meanings, 0, N(explain_cases));
@@ -1094,6 +2107,19 @@ Suite *mosctl_suite(void)
 	tcase_add_test(help, test_netlink_error_carries_extack_message);
 	tcase_add_loop_test(help, test_status_output, 0, N(status_cases));
 	tcase_add_test(help, test_state_names);
+	tcase_add_test(help, test_json_checker_itself);
+	tcase_add_test(help, test_status_text_with_view_and_counters);
+	tcase_add_test(help, test_status_json_with_view_and_counters);
+	tcase_add_test(help, test_status_json_extremes);
+	tcase_add_test(help, test_json_strings_are_escaped);
+	tcase_add_loop_test(help, test_number_formats, 0, N(fmt_cases));
+	tcase_add_test(help, test_number_formats_more);
+	tcase_add_test(help, test_view_merges_dump_and_table);
+	tcase_add_test(help, test_view_of_a_large_table);
+	tcase_add_test(help, test_netlink_node_message);
+	tcase_add_test(help, test_netlink_status_message);
+	tcase_add_loop_test(help, test_key_parse, 0, N(key_cases));
+	tcase_add_test(help, test_man_page_lists_counters_and_drop_reasons);
 	suite_add_tcase(s, help);
 	return s;
 }

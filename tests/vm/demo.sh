@@ -6,7 +6,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${KVER:-$(awk 'NR == 1 {print $1}' "$top/.deps/matrix")}
 out=$top/build/vm/demo-$kver/demo.out
-echo "mosix demo: booting a QEMU guest with the stock Debian kernel $kver (about a minute)"
+echo "mosix demo: booting three QEMU guests with the stock Debian kernel $kver (a few minutes)"
 "$top/tests/vm/run-vm.sh" --kernel "$kver" --name demo "$top/tests/vm/demo/node.sh" > "$top/build/demo.tap" 2>/dev/null &
 vm=$!
 # follow the narration the guest writes into the shared scratch folder

@@ -156,27 +156,34 @@ char *mosctl_fmt_age(char *buf, size_t size, uint32_t ms)
 	return buf;
 }
 
+/* v rounded to an integer (decimals 0) or to tenths (1); v < 2^52 */
+static double round_to(double v, int decimals)
+{
+	double scale = decimals ? 10 : 1;
+
+	return (double)(uint64_t)(v * scale + 0.5) / scale;
+}
+
 char *mosctl_fmt_kib(char *buf, size_t size, uint64_t kib)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)kib;
+	double v = (double)kib, shown;
 	unsigned int u = 0;
 
-	for (;;) {
-		/* KiB and MiB as integers, larger units with one decimal */
-		double shown = u < 2 ? (double)(uint64_t)(v + 0.5) :
-			       (double)(uint64_t)(v * 10 + 0.5) / 10;
-
-		if (shown < 1024 || u == 5) {
-			if (u < 2)
-				snprintf(buf, size, "%.0f%s", shown, unit[u]);
-			else
-				snprintf(buf, size, "%.1f%s", shown, unit[u]);
-			return buf;
-		}
+	/* KiB and MiB as integers, larger units with one decimal */
+	while (u < 5 && v >= 1024) {
 		v /= 1024;
 		u++;
 	}
+	shown = round_to(v, u >= 2);
+	if (shown >= 1024 && u < 5) {
+		/* 1023.97MiB: rounds up to the next unit */
+		v /= 1024;
+		u++;
+		shown = round_to(v, u >= 2);
+	}
+	snprintf(buf, size, u >= 2 ? "%.1f%s" : "%.0f%s", shown, unit[u]);
+	return buf;
 }
 
 char *mosctl_fmt_fixed(char *buf, size_t size, uint64_t v, uint32_t div)
@@ -422,7 +429,10 @@ void mosctl_status_print(FILE *f, const struct mosctl_status *st,
 
 /* --- the command -------------------------------------------------------------- */
 
-/* the view and, for a small table, the table; prints the error */
+/*
+ * The view and, for a small table, the table; prints the error. 1 if the
+ * module has no view (older than the info daemon): status without it.
+ */
 static int fetch_view(struct mosctl_nl *nl, const struct mosctl_status *st,
 		      struct mosctl_view *view)
 {
@@ -432,6 +442,8 @@ static int fetch_view(struct mosctl_nl *nl, const struct mosctl_status *st,
 	int err;
 
 	err = mosctl_nl_get_nodes(nl, &nodes, &n);
+	if (err == -EOPNOTSUPP && !st->has_info)
+		return 1;
 	if (err) {
 		if (err == -EAGAIN)
 			mosctl_err("reading the cluster view: it kept changing while it was read, try again");
@@ -518,12 +530,15 @@ int mosctl_cmd_status(int argc, char **argv)
 		return MOSCTL_EXIT_FAIL;
 	}
 	err = mosctl_nl_get_status(&nl, &st);
-	if (err)
+	if (err) {
 		mosctl_nl_perror(&nl, "reading the status", err);
-	else
-		err = fetch_view(&nl, &st, &view);
-	if (!err)
-		mosctl_status_print(stdout, &st, &view, flags);
+	} else {
+		int got = fetch_view(&nl, &st, &view);
+
+		err = got < 0 ? got : 0;
+		if (!err)
+			mosctl_status_print(stdout, &st, got ? NULL : &view, flags);
+	}
 	mosctl_view_free(&view);
 	mosctl_nl_close(&nl);
 	return err ? MOSCTL_EXIT_FAIL : MOSCTL_EXIT_OK;
