@@ -228,6 +228,51 @@ static ssize_t stats_show(struct config_item *item, char *page)
 	return len;
 }
 
+static ssize_t last_shutdown_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n", mosix_node_last_shutdown());
+}
+
+static ssize_t shutdown_timeout_ms_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", mosix_node_shutdown_timeout());
+}
+
+static ssize_t shutdown_timeout_ms_store(struct config_item *item,
+					 const char *page, size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("shutdown_timeout_ms"))
+		return -EPERM;
+	err = parse_number("shutdown_timeout_ms", page, count, 1, 3600000, &v);
+	if (err)
+		return err;
+	mosix_node_set_shutdown_timeout(v);
+	return count;
+}
+
+/* both daemons: running, generation acknowledged, idle */
+static ssize_t daemons_show(struct config_item *item, char *page)
+{
+	bool running, active, idle;
+	u32 acked, gen;
+	ssize_t len;
+
+	mosix_info_daemon_state(&running, &acked, &active);
+	mosix_daemon_acked(MOSIX_DAEMON_INFO, &gen, &idle);
+	len = sysfs_emit(page, "info %s acked=%u active=%d idle=%d\n",
+			 running ? "running" : "stopped", gen, active, idle);
+	mosix_daemon_acked(MOSIX_DAEMON_MIG, &gen, &idle);
+	len += sysfs_emit_at(page, len, "mig %s acked=%u idle=%d\n",
+			     mosix_mig_running() ? "running" : "stopped", gen, idle);
+	len += sysfs_emit_at(page, len, "generation %u\nguests %s\n",
+			     mosix_daemons_gen(),
+			     mosix_mig_guests_blocked() ? "blocked" : "accepted");
+	return len;
+}
+
 static ssize_t state_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%s\n", mosix_state_name(mosix_node_state()));
@@ -240,6 +285,9 @@ CONFIGFS_ATTR(, key);
 CONFIGFS_ATTR(, info_interval_ms);
 CONFIGFS_ATTR(, window);
 CONFIGFS_ATTR_RO(, stats);
+CONFIGFS_ATTR_RO(, last_shutdown);
+CONFIGFS_ATTR(, shutdown_timeout_ms);
+CONFIGFS_ATTR_RO(, daemons);
 
 static struct configfs_attribute *mosix_attrs[] = {
 	&attr_pe,
@@ -249,6 +297,9 @@ static struct configfs_attribute *mosix_attrs[] = {
 	&attr_info_interval_ms,
 	&attr_window,
 	&attr_stats,
+	&attr_last_shutdown,
+	&attr_shutdown_timeout_ms,
+	&attr_daemons,
 	NULL,
 };
 

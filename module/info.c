@@ -49,10 +49,16 @@ static struct {
 	u64 epoch;
 	atomic64_t seq;
 	u64 idle_us, wall_us;		/* last utilisation sample */
-	unsigned long rx_ready;		/* bit 0: datagrams waiting */
+	unsigned long flags;		/* INFO_RX_READY, INFO_TICK_NOW */
 	wait_queue_head_t wq;
-	bool running;
+	struct mutex tx_mutex;		/* tx_buf, tx_entries */
+	u32 acked_gen;			/* thread: generation applied */
+	bool active;			/* thread: ticking and receiving */
+	bool withdrawn;			/* load info zeroed, leaving */
+	bool running;			/* state allocated */
 } info;
+
+enum { INFO_RX_READY, INFO_TICK_NOW };
 
 static atomic64_t stats[MOSIX_STAT_DROP_BASE + __MOSIX_INFO_DROP_MAX];
 
@@ -257,7 +263,9 @@ static void tick(void)
 	stat_add(MOSIX_STAT_TICKS, 1);
 	sample_self(&self);
 	spin_lock_bh(&info_lock);
-	mosix_info_view_set_self(&info.view, &self);
+	/* withdrawn: the zeroed, leaving entry stays as it is */
+	if (!info.withdrawn)
+		mosix_info_view_set_self(&info.view, &self);
 	spin_unlock_bh(&info_lock);
 
 	rcu_read_lock();
@@ -271,9 +279,11 @@ static void tick(void)
 	}
 	rcu_read_unlock();
 
+	mutex_lock(&info.tx_mutex);
 	len = build_datagram(info.tx_buf);
 	if (len > 0)
 		send_to(&to, info.tx_buf, len);
+	mutex_unlock(&info.tx_mutex);
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -382,13 +392,26 @@ static void receive_batch(void)
 		}
 		receive_one(len, &ss);
 	}
-	set_bit(0, &info.rx_ready);	/* more may be waiting */
+	set_bit(INFO_RX_READY, &info.flags);	/* more may be waiting */
 }
 
 static void info_data_ready(struct sock *sk)
 {
-	set_bit(0, &info.rx_ready);
+	set_bit(INFO_RX_READY, &info.flags);
 	wake_up(&info.wq);
+}
+
+/* apply a new configuration generation, unless a test stalls us */
+static void apply_generation(void)
+{
+	u32 gen = mosix_daemons_gen();
+
+	if (gen == info.acked_gen || mosix_daemon_stalled(MOSIX_DAEMON_INFO))
+		return;
+	info.active = mosix_daemons_active();
+	info.acked_gen = gen;
+	/* between ticks nothing is in flight: idle unless still active */
+	mosix_daemon_ack(MOSIX_DAEMON_INFO, gen, !info.active);
 }
 
 static int info_thread(void *unused)
@@ -396,21 +419,34 @@ static int info_thread(void *unused)
 	unsigned long next = jiffies;
 
 	while (!kthread_should_stop()) {
-		long left = (long)(next - jiffies);
+		long left;
 
-		if (left <= 0) {
+		apply_generation();
+		if (info.active && (test_and_clear_bit(INFO_TICK_NOW, &info.flags) ||
+				    time_after_eq(jiffies, next))) {
 			tick();
 			next = jiffies +
 				msecs_to_jiffies(READ_ONCE(mosix_info_interval_ms));
-			continue;
 		}
+		left = info.active ? max_t(long, (long)(next - jiffies), 1) : HZ;
+		/* a generation not yet applied is polled: a stall may be lifted */
+		if (mosix_daemons_gen() != info.acked_gen)
+			left = min_t(long, left, HZ / 10);
 		wait_event_interruptible_timeout(info.wq,
-						 test_bit(0, &info.rx_ready) ||
+						 test_bit(INFO_RX_READY, &info.flags) ||
+						 test_bit(INFO_TICK_NOW, &info.flags) ||
+						 mosix_daemons_gen() != info.acked_gen ||
 						 kthread_should_stop(), left);
-		if (test_and_clear_bit(0, &info.rx_ready))
+		/* an inactive daemon leaves the socket alone: it may be closing */
+		if (test_and_clear_bit(INFO_RX_READY, &info.flags) && info.active)
 			receive_batch();
 	}
 	return 0;
+}
+
+void mosix_info_wake(void)
+{
+	wake_up(&info.wq);
 }
 
 /* ---- start and stop --------------------------------------------------- */
@@ -484,8 +520,18 @@ static u32 max_age_ms(u32 nodes, u32 interval)
 	return min_t(u64, (u64)ticks * interval, MOSIX_INFO_AGE_MAX_MS);
 }
 
-/* bring-up: the node comes up as pe (caller holds mosix_config_lock) */
-int mosix_info_start(u32 pe)
+static void new_epoch(void)
+{
+	/* newer than any earlier one, so peers take it over a leave notice */
+	info.epoch = max_t(u64, ktime_get_real_ns(), info.epoch + 1);
+	atomic64_set(&info.seq, 0);
+}
+
+/*
+ * Bring-up, stage transport: the state and the socket, bound to this node's
+ * table address (-EADDRNOTAVAIL if no interface has it).
+ */
+int mosix_info_open(u32 pe)
 {
 	struct mosix_table *t;
 	u32 nodes = 0;
@@ -503,13 +549,14 @@ int mosix_info_start(u32 pe)
 		return err;
 
 	info.pe = pe;
-	info.epoch = max_t(u64, ktime_get_real_ns(), 1);
-	atomic64_set(&info.seq, 0);
+	new_epoch();
 	info.idle_us = 0;
 	info.wall_us = 0;
+	info.flags = 0;
+	info.withdrawn = false;
 	xa_init(&info.replay);
 	init_waitqueue_head(&info.wq);
-	info.rx_ready = 0;
+	mutex_init(&info.tx_mutex);
 	err = mosix_info_view_init(&info.view, pe, READ_ONCE(mosix_info_window),
 				   max_age_ms(nodes, READ_ONCE(mosix_info_interval_ms)));
 	if (err)
@@ -527,20 +574,66 @@ int mosix_info_start(u32 pe)
 	err = open_socket();
 	if (err)
 		goto err_free;
-	info.thread = kthread_run(info_thread, NULL, "mosix_info");
-	if (IS_ERR(info.thread)) {
-		err = PTR_ERR(info.thread);
-		info.thread = NULL;
-		goto err_socket;
-	}
+	spin_lock_bh(&info_lock);
 	WRITE_ONCE(info.running, true);
+	spin_unlock_bh(&info_lock);
 	return 0;
 
-err_socket:
-	close_socket();
 err_free:
 	free_state();
 	return err;
+}
+
+/* undo of mosix_info_open(), and the end of a shutdown */
+void mosix_info_release(void)
+{
+	if (!READ_ONCE(info.running))
+		return;
+	close_socket();
+	spin_lock_bh(&info_lock);
+	WRITE_ONCE(info.running, false);
+	spin_unlock_bh(&info_lock);
+	free_state();
+}
+
+/* shutdown stage transport; the daemon is quiesced and leaves it alone */
+void mosix_info_close_socket(void)
+{
+	close_socket();
+}
+
+/* undo of the transport stage: reopen and rebind */
+int mosix_info_reopen_socket(void)
+{
+	return info.sock ? 0 : open_socket();
+}
+
+int mosix_info_thread_start(void)
+{
+	struct task_struct *t;
+
+	info.acked_gen = 0;
+	info.active = false;
+	t = kthread_run(info_thread, NULL, "mosix_info");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	info.thread = t;
+	return 0;
+}
+
+void mosix_info_thread_stop(void)
+{
+	if (!info.thread)
+		return;
+	kthread_stop(info.thread);
+	info.thread = NULL;
+}
+
+/* bring-up stage announce: this node's information goes out at once */
+void mosix_info_announce(void)
+{
+	set_bit(INFO_TICK_NOW, &info.flags);
+	wake_up(&info.wq);
 }
 
 /*
@@ -550,23 +643,25 @@ err_free:
  */
 static void send_leave(void)
 {
-	struct mosix_info_entry *e = info.rx_entries;
+	struct mosix_info_entry *e;
 	struct mosix_table *t;
 	unsigned int n, i;
 	int len;
 
+	e = kcalloc(MOSIX_INFO_ENTRIES_MAX, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return;
+	mutex_lock(&info.tx_mutex);
 	spin_lock_bh(&info_lock);
 	mosix_info_view_mark_self_leaving(&info.view);
 	n = mosix_info_view_snapshot(&info.view, now_ms(), e,
 				     MOSIX_INFO_ENTRIES_MAX);
 	spin_unlock_bh(&info_lock);
-	len = build_datagram(info.tx_buf);
-	if (len <= 0)
-		return;
+	len = info.sock ? build_datagram(info.tx_buf) : -ENOTCONN;
 
 	rcu_read_lock();
 	t = mosix_table_get();
-	for (i = 0; t && i < n + 3; i++) {
+	for (i = 0; len > 0 && t && i < n + 3; i++) {
 		struct mosix_addr to;
 		u32 pe = i < n ? e[i].pe :
 			 mosix_info_pick_peer(&t->map, info.pe, get_random_u32());
@@ -576,22 +671,31 @@ static void send_leave(void)
 			stat_add(MOSIX_STAT_LEAVE_SENT, 1);
 	}
 	rcu_read_unlock();
+	mutex_unlock(&info.tx_mutex);
+	kfree(e);
 }
 
-/* teardown (caller holds mosix_config_lock): stop, tell peers, close */
-void mosix_info_stop(bool leave)
+/* shutdown stage withdraw: zero this node's load information, say so */
+int mosix_info_withdraw(void)
 {
-	if (!READ_ONCE(info.running))
-		return;
-	kthread_stop(info.thread);
-	info.thread = NULL;
-	if (leave)
-		send_leave();
-	close_socket();
 	spin_lock_bh(&info_lock);
-	WRITE_ONCE(info.running, false);
+	info.withdrawn = true;
+	info.view.self.load = 0;
+	info.view.self.util = 0;
+	info.view.self.free_kb = 0;
 	spin_unlock_bh(&info_lock);
-	free_state();
+	send_leave();
+	return 0;
+}
+
+/* undo of withdraw: a new epoch (newer than the leave notice), announced */
+void mosix_info_restore(void)
+{
+	spin_lock_bh(&info_lock);
+	info.withdrawn = false;
+	new_epoch();
+	spin_unlock_bh(&info_lock);
+	mosix_info_announce();
 }
 
 /*
@@ -602,11 +706,17 @@ void mosix_info_reboot(void)
 {
 	if (!READ_ONCE(info.running))
 		return;
-	kthread_stop(info.thread);
-	info.thread = NULL;
+	mosix_info_thread_stop();
 	send_leave();
 	close_socket();
-	WRITE_ONCE(info.running, false);
+}
+
+/* for configfs `daemons`: the info daemon's generation state */
+void mosix_info_daemon_state(bool *running, u32 *acked, bool *active)
+{
+	*running = info.thread;
+	*acked = READ_ONCE(info.acked_gen);
+	*active = READ_ONCE(info.active);
 }
 
 /* a copy of the view for dumps: returns the count, at most max */

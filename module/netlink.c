@@ -38,9 +38,79 @@ static const struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] = {
 	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
 	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
 	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
 };
 
 static struct genl_family mosix_family;
+
+static const struct genl_multicast_group mosix_mcgrps[] = {
+	{ .name = MOSIX_GENL_MCGRP_EVENTS },
+};
+
+static void send_event(struct sk_buff *msg, void *hdr)
+{
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&mosix_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/* events only cost something while someone listens */
+static struct sk_buff *new_event(void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&mosix_family, &init_net, 0))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &mosix_family, 0, MOSIX_CMD_EVENT);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+void mosix_event_stage(enum mosix_event_kind kind, enum mosix_event_op op,
+		       const char *stage, u32 duration_us, int err)
+{
+	void *hdr;
+	struct sk_buff *msg = new_event(&hdr);
+
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, kind) ||
+	    nla_put_u32(msg, MOSIX_A_EVENT_OP, op) ||
+	    nla_put_string(msg, MOSIX_A_EVENT_STAGE, stage) ||
+	    ((kind == MOSIX_EVENT_STAGE_DONE || kind == MOSIX_EVENT_STAGE_UNDONE) &&
+	     nla_put_u32(msg, MOSIX_A_EVENT_DURATION_US, duration_us)) ||
+	    (kind == MOSIX_EVENT_STAGE_FAILED &&
+	     nla_put_u32(msg, MOSIX_A_EVENT_ERRNO, err))) {
+		nlmsg_free(msg);
+		return;
+	}
+	send_event(msg, hdr);
+}
+
+void mosix_event_state(enum mosix_state state, u32 pe)
+{
+	void *hdr;
+	struct sk_buff *msg = new_event(&hdr);
+
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, MOSIX_EVENT_STATE) ||
+	    nla_put_u32(msg, MOSIX_A_STATE, state) ||
+	    nla_put_u32(msg, MOSIX_A_PE, pe)) {
+		nlmsg_free(msg);
+		return;
+	}
+	send_event(msg, hdr);
+}
 
 static int put_stats(struct sk_buff *msg)
 {
@@ -331,6 +401,8 @@ static struct genl_family mosix_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = mosix_ops,
 	.n_ops = ARRAY_SIZE(mosix_ops),
+	.mcgrps = mosix_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(mosix_mcgrps),
 	.resv_start_op = MOSIX_CMD_MAX + 1,
 	.maxattr = MOSIX_A_MAX,
 	.netnsok = false,

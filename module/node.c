@@ -47,7 +47,10 @@ static bool in_transition(void)
 static void set_state(enum mosix_state state)
 {
 	lockdep_assert_held(&mosix_config_lock);
+	if (cur_state == state)
+		return;
 	WRITE_ONCE(cur_state, state);
+	mosix_event_state(state, cur_pe);
 }
 
 static bool table_has_pe(u32 pe)
@@ -75,6 +78,7 @@ static int node_reboot(struct notifier_block *nb, unsigned long action,
 	if (cur_state == MOSIX_STATE_UP) {
 		set_state(MOSIX_STATE_STOPPING);
 		mosix_info_reboot();
+		mosix_mig_stop();
 		pr_info("node %u: leave notice sent on reboot\n", cur_pe);
 	}
 	mutex_unlock(&mosix_config_lock);
@@ -85,31 +89,211 @@ static struct notifier_block reboot_nb = {
 	.notifier_call = node_reboot,
 };
 
-/* bring-up: the node joins with number pe; a failure undoes what was done */
-static int node_up(u32 pe)
+/* ---- bring-up stages ---------------------------------------------------- */
+
+static u32 joining_pe;
+
+static int up_transport(void)
+{
+	return mosix_info_open(joining_pe);
+}
+
+static int up_daemons(void)
 {
 	int err;
 
-	err = mosix_info_start(pe);
-	if (err) {
-		pr_info("node %u: info daemon did not start: %d\n", pe, err);
+	mosix_daemons_reset();
+	err = mosix_info_thread_start();
+	if (err)
 		return err;
-	}
-	err = register_reboot_notifier(&reboot_nb);
-	if (err) {
-		mosix_info_stop(false);
-		return err;
-	}
-	pr_info("node %u up\n", pe);
+	err = mosix_mig_start();
+	if (err)
+		mosix_info_thread_stop();
+	return err;
+}
+
+static void down_daemons(void)
+{
+	mosix_mig_stop();
+	mosix_info_thread_stop();
+}
+
+static int up_notifier(void)
+{
+	return register_reboot_notifier(&reboot_nb);
+}
+
+static void down_notifier(void)
+{
+	unregister_reboot_notifier(&reboot_nb);
+}
+
+static int up_announce(void)
+{
+	mosix_info_announce();
 	return 0;
 }
 
-/* teardown: the node leaves the cluster */
-static void node_down(u32 pe)
+static void withdraw_announce(void)
 {
-	unregister_reboot_notifier(&reboot_nb);
-	mosix_info_stop(true);
+	mosix_info_withdraw();
+}
+
+static const struct mosix_stage bringup_stages[] = {
+	{ "transport", up_transport, mosix_info_release },
+	{ "daemons", up_daemons, down_daemons },
+	{ "notifier", up_notifier, down_notifier },
+	{ "announce", up_announce, withdraw_announce },
+};
+
+/* ---- shutdown stages ---------------------------------------------------- */
+
+static unsigned int shutdown_timeout = MOSIX_SHUTDOWN_TIMEOUT_DEFAULT_MS;
+
+static int evacuate(void)
+{
+	int err;
+
+	mosix_mig_block_guests(true);
+	err = mosix_mig_evacuate();
+	if (err)
+		mosix_mig_block_guests(false);
+	return err;
+}
+
+static void undo_evacuate(void)
+{
+	mosix_mig_block_guests(false);
+}
+
+static int wake(void)
+{
+	mosix_daemons_wake(false);
+	return 0;
+}
+
+static void undo_wake(void)
+{
+	mosix_daemons_wake(true);
+}
+
+static int quiesce(void)
+{
+	return mosix_daemons_quiesce(READ_ONCE(shutdown_timeout));
+}
+
+static int down_notifier_stage(void)
+{
+	down_notifier();
+	return 0;
+}
+
+static void undo_down_notifier(void)
+{
+	up_notifier();
+}
+
+static int close_transport(void)
+{
+	mosix_info_close_socket();
+	return 0;
+}
+
+static void reopen_transport(void)
+{
+	int err = mosix_info_reopen_socket();
+
+	if (err)
+		pr_warn("rollback: cannot reopen the cluster socket: %d\n", err);
+}
+
+static const struct mosix_stage shutdown_stages[] = {
+	{ "evacuate", evacuate, undo_evacuate },
+	{ "withdraw", mosix_info_withdraw, mosix_info_restore },
+	{ "wake", wake, undo_wake },
+	{ "quiesce", quiesce, NULL },
+	{ "notifier", down_notifier_stage, undo_down_notifier },
+	{ "transport", close_transport, reopen_transport },
+};
+
+/* after the last stage: nothing can fail any more */
+static void shutdown_commit(void)
+{
+	down_daemons();
+	mosix_info_release();
+	mosix_mig_block_guests(false);
+}
+
+static char last_shutdown[64] = "none";
+
+const char *mosix_node_last_shutdown(void)
+{
+	return last_shutdown;
+}
+
+unsigned int mosix_node_shutdown_timeout(void)
+{
+	return READ_ONCE(shutdown_timeout);
+}
+
+void mosix_node_set_shutdown_timeout(unsigned int ms)
+{
+	WRITE_ONCE(shutdown_timeout, ms);
+}
+
+static void transition_state(enum mosix_state state)
+{
+	mutex_lock(&mosix_config_lock);
+	set_state(state);
+	mutex_unlock(&mosix_config_lock);
+}
+
+static void rolling_back(void)
+{
+	transition_state(MOSIX_STATE_ROLLING_BACK);
+}
+
+/* bring-up: the node joins with number pe; a failure undoes what was done */
+static int node_up(u32 pe)
+{
+	const char *failed = NULL;
+	int err;
+
+	joining_pe = pe;
+	err = mosix_stages_run(bringup_stages, ARRAY_SIZE(bringup_stages),
+			       MOSIX_EVENT_OP_BRINGUP, true, rolling_back, &failed);
+	if (err)
+		pr_info("node %u: bring-up failed at %s (%d), undone\n", pe, failed, err);
+	else
+		pr_info("node %u up\n", pe);
+	return err;
+}
+
+/*
+ * The shutdown: the node leaves the cluster. With rollback a failed stage
+ * puts everything back and its error is returned; without (module unload)
+ * every stage is tried and the node ends down.
+ */
+static int node_down(u32 pe, bool rollback)
+{
+	const char *failed = NULL;
+	int err;
+
+	err = mosix_stages_run(shutdown_stages, ARRAY_SIZE(shutdown_stages),
+			       MOSIX_EVENT_OP_SHUTDOWN, rollback, rolling_back,
+			       &failed);
+	if (err && rollback) {
+		snprintf(last_shutdown, sizeof(last_shutdown),
+			 "rolled-back stage=%s error=%s", failed,
+			 mosix_errno_name(err));
+		pr_info("node %u: shutdown failed at %s (%d), rolled back\n",
+			pe, failed, err);
+		return err;
+	}
+	shutdown_commit();
+	strscpy(last_shutdown, "ok", sizeof(last_shutdown));
 	pr_info("node %u down\n", pe);
+	return 0;
 }
 
 int mosix_node_set_pe(u32 pe)
@@ -149,12 +333,7 @@ int mosix_node_set_pe(u32 pe)
 	set_state(pe ? MOSIX_STATE_STARTING : MOSIX_STATE_STOPPING);
 	mutex_unlock(&mosix_config_lock);
 
-	if (pe) {
-		err = node_up(pe);
-	} else {
-		node_down(old);
-		err = 0;
-	}
+	err = pe ? node_up(pe) : node_down(old, true);
 
 	mutex_lock(&mosix_config_lock);
 	if (!err)
@@ -242,12 +421,21 @@ int mosix_node_set_window(u32 window)
 	return err;
 }
 
-/* module unload: take the node down whatever state it is in */
+/*
+ * Module unload: take the node down whatever state it is in, without the
+ * option of rolling back (the quiesce wait is still bounded by the timeout).
+ * No transition can be running: it would hold a configfs file open, and
+ * with it the module.
+ */
 void mosix_node_exit(void)
 {
 	mutex_lock(&mosix_config_lock);
-	if (cur_pe)
-		node_down(cur_pe);
+	if (cur_pe) {
+		set_state(MOSIX_STATE_STOPPING);
+		mutex_unlock(&mosix_config_lock);
+		node_down(cur_pe, false);
+		mutex_lock(&mosix_config_lock);
+	}
 	WRITE_ONCE(cur_pe, 0);
 	set_state(MOSIX_STATE_OFF);
 	mutex_unlock(&mosix_config_lock);

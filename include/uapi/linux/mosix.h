@@ -12,6 +12,8 @@
  *   info_interval_ms (rw) the info daemon's tick, default 1000
  *   window (rw) entries about others per datagram and held, default 16
  *   stats  (ro) the info daemon's counters, "name value" per line
+ *   last_shutdown (ro) none | ok | rolled-back stage=NAME error=ERRNO-NAME
+ *   shutdown_timeout_ms (rw) bound of the quiesce stage, default 30000
  *
  * Generic netlink family MOSIX_GENL_NAME, version MOSIX_GENL_VERSION:
  *
@@ -42,6 +44,30 @@
  *   first, flagged MOSIX_A_NODE_SELF), with MOSIX_A_NODE_PE, _STATUS (enum
  *   mosix_info_status), _LOAD (load average x 1000), _CPUS, _UTIL (per
  *   mille), _SPEED, _MEM_KB and _FREE_KB (u64), _AGE_MS. Empty while off.
+ *
+ * Multicast group MOSIX_GENL_MCGRP_EVENTS ("events"): MOSIX_CMD_EVENT
+ *   notifications, sent only while someone listens, for every stage of a
+ *   bring-up or shutdown and every state change:
+ *   MOSIX_A_EVENT_KIND (u32, enum mosix_event_kind), MOSIX_A_EVENT_OP (u32,
+ *   enum mosix_event_op), MOSIX_A_EVENT_STAGE (string, the stage name),
+ *   MOSIX_A_EVENT_DURATION_US (u32, for done/undone), MOSIX_A_EVENT_ERRNO
+ *   (u32, positive errno, for failed), MOSIX_A_STATE and MOSIX_A_PE (for
+ *   state changes).
+ *
+ * The shutdown (pe = 0) runs these stages in order; if one fails, the
+ * finished ones are undone in reverse order and the write returns its error:
+ *   evacuate  refuse new guests, send guests home, call own processes back
+ *   withdraw  zero this node's load information, send the leave notice
+ *   wake      hand both daemons the new configuration (generation bump)
+ *   quiesce   wait until both acknowledged it and are idle (a signal to the
+ *             writer: -EINTR; shutdown_timeout_ms running out: -ETIMEDOUT)
+ *   notifier  unregister the reboot notifier
+ *   transport close the cluster sockets
+ * Bring-up (pe = N) stages: transport (open and bind the sockets), daemons
+ * (start mosix_info and mosix_mig), notifier (register the reboot notifier),
+ * announce (publish this node's load information).
+ * configfs `last_shutdown` reads "none", "ok" or
+ * "rolled-back stage=NAME error=ERRNO-NAME".
  *
  * The GET_STATUS reply also carries MOSIX_A_KEY_SET (u32 0/1),
  * MOSIX_A_INFO_INTERVAL_MS, MOSIX_A_WINDOW (u32) and MOSIX_A_STATS, a nest of
@@ -81,6 +107,7 @@ enum mosix_cmd {
 	MOSIX_CMD_SET_TABLE,
 	MOSIX_CMD_GET_TABLE,
 	MOSIX_CMD_GET_NODES,
+	MOSIX_CMD_EVENT,
 	__MOSIX_CMD_MAX
 };
 
@@ -109,10 +136,34 @@ enum mosix_attr {
 	MOSIX_A_NODE_MEM_KB,	/* u64 */
 	MOSIX_A_NODE_FREE_KB,	/* u64 */
 	MOSIX_A_NODE_AGE_MS,	/* u32 */
+	MOSIX_A_EVENT_KIND,	/* u32, enum mosix_event_kind */
+	MOSIX_A_EVENT_OP,	/* u32, enum mosix_event_op */
+	MOSIX_A_EVENT_STAGE,	/* string */
+	MOSIX_A_EVENT_DURATION_US, /* u32 */
+	MOSIX_A_EVENT_ERRNO,	/* u32, positive errno */
 	__MOSIX_A_MAX
 };
 
 #define MOSIX_A_MAX (__MOSIX_A_MAX - 1)
+
+#define MOSIX_GENL_MCGRP_EVENTS	"events"
+
+enum mosix_event_kind {
+	MOSIX_EVENT_UNSPEC,
+	MOSIX_EVENT_STAGE_BEGIN,
+	MOSIX_EVENT_STAGE_DONE,
+	MOSIX_EVENT_STAGE_FAILED,
+	MOSIX_EVENT_STAGE_UNDONE,
+	MOSIX_EVENT_STATE,
+};
+
+enum mosix_event_op {
+	MOSIX_EVENT_OP_NONE,
+	MOSIX_EVENT_OP_BRINGUP,
+	MOSIX_EVENT_OP_SHUTDOWN,
+};
+
+#define MOSIX_SHUTDOWN_TIMEOUT_DEFAULT_MS	30000
 
 /* counters in MOSIX_A_STATS */
 enum mosix_stat {

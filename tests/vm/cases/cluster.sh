@@ -163,3 +163,29 @@ t_hostile_datagrams_are_dropped_counted_and_change_nothing() {
 	barrier checked
 	unload_mosix
 }
+
+t_node3_shutdown_failing_at_transport_rolls_back_and_stays_up() {
+	join
+	barrier up
+	local n
+	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
+	barrier all-up
+	if [ "$MOSIX_NODE" = 3 ]; then
+		echo transport > /sys/module/mosix/parameters/fault_stage
+		write_expect "$CFG/pe" 0 EIO
+		[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=transport error=EIO" ] ||
+			fail "last_shutdown $(cat "$CFG/last_shutdown")"
+		barrier rolled-back
+		barrier seen
+		# and a clean shutdown afterwards succeeds
+		write_expect "$CFG/pe" 0 OK
+	else
+		barrier rolled-back
+		# the leave notice went out, then the rollback announced a new epoch
+		wait_for 10 status_is 3 up || fail "node 3 not up again here: $(node_field 3 status)"
+		sleep 1
+		status_is 3 up || fail "node 3 flapped to $(node_field 3 status)"
+		barrier seen
+	fi
+	unload_mosix
+}

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# The staged shutdown with rollback and the staged bring-up: every stage's failure is
+# undone completely, signals and timeouts abort the quiesce wait, concurrent writers
+# get EBUSY, rmmod works in every state, and 200 cycles leak nothing.
+CASE_TIMEOUT=180
+PARAM=/sys/module/mosix/parameters
+SIGWRITE="python3 $MOSIX_TOP/tests/vm/sigwrite.py"
+add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3
+
+up() {
+	load_mosix
+	set_test_key
+	write_expect "$CFG/info_interval_ms" 200 OK
+	write_expect "$CFG/table" "1 10.99.0.1 3" OK
+	write_expect "$CFG/pe" 1 OK
+}
+
+# the node is fully working: up as 1, same table, both daemons running and
+# acknowledging the current generation, socket bound, guests accepted
+assert_fully_up() {
+	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state")"
+	[ "$(cat "$CFG/pe")" = 1 ] || fail "pe $(cat "$CFG/pe")"
+	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table $(cat "$CFG/table")"
+	acked() {
+		local d gen
+		d=$(cat "$CFG/daemons")
+		gen=$(awk '$1 == "generation" {print $2}' <<<"$d")
+		grep -q "^info running acked=$gen active=1" <<<"$d" &&
+			grep -q "^mig running acked=$gen " <<<"$d" && grep -q '^guests accepted' <<<"$d"
+	}
+	wait_for 5 acked || fail "daemons not back: $(cat "$CFG/daemons")"
+	ss -uln | grep -q '10.99.0.1:7310' || fail "info socket not bound: $(ss -uln)"
+	pgrep -x mosix_info > /dev/null && pgrep -x mosix_mig > /dev/null || fail "daemon threads missing"
+}
+
+assert_fully_off() {
+	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
+	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe $(cat "$CFG/pe")"
+	! pgrep -x mosix_info > /dev/null && ! pgrep -x mosix_mig > /dev/null || fail "daemon threads left"
+	! ss -uln | grep -q ':7310' || fail "socket left bound"
+}
+
+t_clean_shutdown_reports_ok_and_stops_everything() {
+	up
+	assert_fully_up
+	[ "$(cat "$CFG/last_shutdown")" = none ] || fail "last_shutdown $(cat "$CFG/last_shutdown")"
+	write_expect "$CFG/pe" 0 OK
+	[ "$(cat "$CFG/last_shutdown")" = ok ] || fail "last_shutdown $(cat "$CFG/last_shutdown")"
+	assert_fully_off
+	grep -q '^leave_sent [1-9]' "$CFG/stats" || fail "no leave notice: $(cat "$CFG/stats")"
+	unload_mosix
+}
+
+t_each_shutdown_stage_failure_rolls_back_completely() {
+	up
+	local st
+	for st in evacuate withdraw wake quiesce notifier transport; do
+		echo "$st" > "$PARAM/fault_stage"
+		write_expect "$CFG/pe" 0 EIO
+		[ -z "$(cat "$PARAM/fault_stage")" ] || fail "fault_stage did not clear itself"
+		[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=$st error=EIO" ] ||
+			fail "last_shutdown after $st: $(cat "$CFG/last_shutdown")"
+		assert_fully_up
+		log "stage $st: failed, rolled back, node fully up"
+	done
+	dmesg | grep -q 'shutdown: stage transport failed: -5, rolling back' || fail "no log line"
+	write_expect "$CFG/pe" 0 OK
+	[ "$(cat "$CFG/last_shutdown")" = ok ] || fail "the clean shutdown after rollbacks: $(cat "$CFG/last_shutdown")"
+	assert_fully_off
+	unload_mosix
+}
+
+t_each_bringup_stage_failure_is_undone() {
+	load_mosix
+	set_test_key
+	write_expect "$CFG/table" "1 10.99.0.1 3" OK
+	local st
+	for st in transport daemons notifier announce; do
+		echo "$st" > "$PARAM/fault_stage"
+		write_expect "$CFG/pe" 1 EIO
+		assert_fully_off
+	done
+	write_expect "$CFG/pe" 1 OK
+	assert_fully_up
+	unload_mosix
+}
+
+t_signal_during_quiesce_rolls_back_with_eintr() {
+	up
+	echo info > "$PARAM/fault_stall"
+	$SIGWRITE "$CFG/pe" 0 > /tmp/w.out &
+	local w=$!
+	wait_for 10 grep -qx stopping "$CFG/state" || fail "never stopping: $(cat "$CFG/state")"
+	sleep 0.5
+	kill -INT $w
+	wait $w
+	[ "$(cat /tmp/w.out)" = EINTR ] || fail "writer got $(cat /tmp/w.out)"
+	[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=quiesce error=EINTR" ] ||
+		fail "last_shutdown $(cat "$CFG/last_shutdown")"
+	echo > "$PARAM/fault_stall"
+	assert_fully_up
+	write_expect "$CFG/pe" 0 OK
+	unload_mosix
+}
+
+t_quiesce_timeout_rolls_back_with_etimedout() {
+	up
+	echo mig > "$PARAM/fault_stall"
+	write_expect "$CFG/shutdown_timeout_ms" 1000 OK
+	write_expect "$CFG/pe" 0 ETIMEDOUT
+	[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=quiesce error=ETIMEDOUT" ] ||
+		fail "last_shutdown $(cat "$CFG/last_shutdown")"
+	echo > "$PARAM/fault_stall"
+	assert_fully_up
+	write_expect "$CFG/shutdown_timeout_ms" 0 ERANGE
+	write_expect "$CFG/pe" 0 OK
+	unload_mosix
+}
+
+t_writers_during_a_shutdown_get_ebusy_and_reads_work() {
+	up
+	echo info > "$PARAM/fault_stall"
+	write_expect "$CFG/shutdown_timeout_ms" 6000 OK
+	$SIGWRITE "$CFG/pe" 0 > /tmp/w.out &
+	local w=$!
+	wait_for 10 grep -qx stopping "$CFG/state" || fail "never stopping"
+	write_expect "$CFG/pe" 1 EBUSY
+	write_expect "$CFG/pe" 0 EBUSY
+	write_expect "$CFG/table" "1 10.99.0.1 3" EBUSY
+	write_expect "$CFG/key" "$MOSIX_TEST_KEY" EBUSY
+	write_expect "$CFG/window" 4 EBUSY
+	cat "$CFG/table" "$CFG/pe" "$CFG/stats" > /dev/null || fail "reads failed"
+	# the module is pinned by the writer's open file: rmmod is refused, never hangs
+	if rmmod mosix 2>/dev/null; then fail "rmmod succeeded while stopping"; fi
+	wait $w
+	[ "$(cat /tmp/w.out)" = ETIMEDOUT ] || fail "writer got $(cat /tmp/w.out)"
+	echo > "$PARAM/fault_stall"
+	assert_fully_up
+	unload_mosix
+}
+
+t_rmmod_while_up_shuts_down_cleanly() {
+	up
+	dmesg -C
+	unload_mosix
+	dmesg | grep -q 'mosix: node 1 down' || fail "no shutdown on rmmod: $(dmesg)"
+	! pgrep -x mosix_info > /dev/null || fail "thread left"
+}
+
+t_200_up_down_cycles_leak_nothing() {
+	up
+	write_expect "$CFG/pe" 0 OK
+	local i s0 s1 r0 r1
+	s0=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	r0=$(cat /sys/module/mosix/refcnt)
+	for i in $(seq 200); do
+		printf 1 > "$CFG/pe" || fail "cycle $i: up"
+		printf 0 > "$CFG/pe" || fail "cycle $i: down"
+	done
+	s1=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	r1=$(cat /sys/module/mosix/refcnt)
+	log "200 cycles: slab ${s0} -> ${s1} kB, refcnt $r0 -> $r1"
+	[ "$r0" = "$r1" ] || fail "module refcount $r0 -> $r1"
+	[ $((s1 - s0)) -lt 1024 ] || fail "slab grew $((s1 - s0)) kB"
+	assert_fully_off
+	unload_mosix
+}
