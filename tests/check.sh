@@ -71,6 +71,8 @@ single=(tests/vm/cases/smoke.sh tests/vm/cases/configfs.sh tests/vm/cases/netlin
 [ -f tests/vm/cases/mosctl.sh ] && single+=(tests/vm/cases/mosctl.sh)
 single+=(tests/vm/cases/dkms.sh)
 multi=(tests/vm/cases/net3.sh tests/vm/cases/cluster.sh)
+# each ends node 3's guest: a boot of its own
+ending=(tests/vm/cases/cluster-poweroff.sh tests/vm/cases/cluster-crash.sh)
 
 vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap
 	local name=$1 k=$2; shift 2
@@ -103,6 +105,11 @@ say "VM suite: 3-node cluster on ${#kernels[@]} kernels"
 for k in "${kernels[@]}"; do
 	vm_run cluster "$k" "${multi[@]}"
 	vm_report cluster "$k"
+	for f in "${ending[@]}"; do
+		n=$(basename "$f" .sh)
+		vm_run "$n" "$k" "$f"
+		vm_report "$n" "$k"
+	done
 done
 
 say "done in $(( $(date +%s) - t0 ))s"

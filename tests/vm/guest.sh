@@ -166,7 +166,7 @@ for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 		t0=$(date +%s%N)
 		# shellcheck disable=SC2016 # expanded by the inner bash
 		# (cwd /tmp: the root is read-only)
-		MOSIX_CASE=$cid MOSIX_TEST=$f timeout -k 5 "$ct" bash -c '
+		MOSIX_CASE=$cid MOSIX_TEST=$f MOSIX_TEST_NUM=$num timeout -k 5 "$ct" bash -c '
 			cd /tmp || exit 1
 			source "$1" || { echo "cannot source $1"; exit 1; }
 			source "$2" || { echo "sourcing $2 failed"; exit 1; }

@@ -209,3 +209,24 @@ add_local_addr() {
 		esac || fail "add_local_addr: cannot add $a"
 	done
 }
+
+# end_guest HOW: end this guest from inside the current test, as the last test of the
+# run: record the test as passed, write the end-of-run files guest.sh would write, then
+#   poweroff  `poweroff -f` (the kernel runs its reboot notifiers)
+#   crash     an immediate reset without any notifier (sysrq b), as if the guest died
+# Only for a test that is the last one of its run on this node.
+end_guest() {
+	local out=$MOSIX_SCRATCH/node$MOSIX_NODE
+	printf '%s\tok\t%s\t%s\t0.0\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" >> "$out/results"
+	printf 'ok %s - %s %s\n1..%s\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" "$MOSIX_TEST_NUM" >> "$out/tap"
+	: > "$MOSIX_SCRATCH/barrier/__end.$MOSIX_NODE"
+	dmesg > "$out/dmesg.log" 2>&1
+	cat /proc/sys/kernel/tainted > "$out/tainted.tmp" && mv "$out/tainted.tmp" "$out/tainted"
+	sync
+	case $1 in
+	poweroff) poweroff -f ;;
+	crash) echo 1 > /proc/sys/kernel/sysrq; echo b > /proc/sysrq-trigger ;;
+	esac
+	sleep 30
+	fail "end_guest $1: still running"
+}

@@ -6,32 +6,8 @@
 # shellcheck disable=SC2034 # read by run-vm.sh
 NODES_REQUIRED=3
 CASE_TIMEOUT=120
-INTERVAL=250
 
-# node_field PE FIELD: FIELD of node PE in this node's view ("unknown" status if absent)
-node_field() {
-	"$MOSCTL" status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for n in d["nodes"]:
-    if n["pe"] == int(sys.argv[1]):
-        print(n[sys.argv[2]]); break
-else:
-    print("unknown" if sys.argv[2] == "status" else "")' "$1" "$2"
-}
-status_is() { [ "$(node_field "$1" status)" = "$2" ]; }
-status_in() { local s; s=$(node_field "$1" status); case " $2 " in *" $s "*) return 0 ;; esac; return 1; }
-
-# join [KEY]: load, configure and bring this node up as PE $MOSIX_NODE
-join() {
-	load_mosix
-	write_expect "$CFG/key" "${1:-$MOSIX_TEST_KEY}" OK
-	write_expect "$CFG/info_interval_ms" "$INTERVAL" OK
-	write_expect "$CFG/table" "1 10.99.0.1 3" OK
-	write_expect "$CFG/pe" "$MOSIX_NODE" OK
-}
-
-others() { local n; for n in 1 2 3; do [ "$n" = "$MOSIX_NODE" ] || echo "$n"; done; }
+source "$MOSIX_TOP/tests/vm/cluster-lib.sh"
 
 t_every_node_sees_every_other_up_with_plausible_load() {
 	join
