@@ -12,6 +12,8 @@ KVER ?=
 KDIR ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
+# mosix.service runs $(PREFIX)/sbin/mosctl as /usr/local/sbin/mosctl: change both
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 V ?= 0
 
 top := $(CURDIR)
@@ -114,6 +116,7 @@ checkpatch:
 install: mosctl
 	install -D -m 0755 build/tools/mosctl $(DESTDIR)$(PREFIX)/sbin/mosctl
 	install -D -m 0644 tools/mosctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mosctl.8
+	install -D -m 0644 tools/mosix.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/mosix.service
 
 dkms-install:
 	tests/dkms.sh install

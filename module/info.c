@@ -15,6 +15,7 @@
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/kthread.h>
@@ -476,6 +477,23 @@ static int open_socket(void)
 	return 0;
 }
 
+/*
+ * Before a poweroff: give the leave notice a bounded moment to leave this
+ * node. Drivers may release a frame before the device has sent it (e.g.
+ * virtio-net orphans it on transmit), so after the socket's queue drained
+ * wait a little more for the device, whose shutdown follows at once.
+ * Waits on nothing remote.
+ */
+static void flush_socket(unsigned int drain_ms, unsigned int device_ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(drain_ms);
+
+	while (info.sock && sk_wmem_alloc_get(info.sock->sk) > 0 &&
+	       time_before(jiffies, end))
+		msleep(10);
+	msleep(device_ms);
+}
+
 static void close_socket(void)
 {
 	struct sock *sk;
@@ -665,7 +683,12 @@ static void send_leave(void)
 		struct mosix_addr to;
 		u32 pe = i < n ? e[i].pe :
 			 mosix_info_pick_peer(&t->map, info.pe, get_random_u32());
+		unsigned int j;
 
+		/* one copy per peer: a second would only be dropped as a replay */
+		for (j = 0; i >= n && j < n && pe; j++)
+			if (e[j].pe == pe)
+				pe = 0;
 		if (pe && pe != info.pe && peer_addr(&t->map, pe, &to) &&
 		    !send_to(&to, info.tx_buf, len))
 			stat_add(MOSIX_STAT_LEAVE_SENT, 1);
@@ -708,6 +731,7 @@ void mosix_info_reboot(void)
 		return;
 	mosix_info_thread_stop();
 	send_leave();
+	flush_socket(300, 100);
 	close_socket();
 }
 

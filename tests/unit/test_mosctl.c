@@ -13,9 +13,12 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -36,6 +39,7 @@ static char dir[64];
 static char cfs[128];		/* fake configfs directory */
 static char good_map[128];	/* GOOD_MAP */
 static char bad_map[128];	/* BAD_MAP */
+static char etc[128];		/* $MOSIX_ETC, made by start_setup() only */
 
 #define GOOD_MAP "# three nodes at 10.0.0.1.., two at fd00::1..\n" \
 		 "1 10.0.0.1 3\n\n4 fd00::1 2\n2 10.9.9.9 ALIAS\n"
@@ -126,6 +130,10 @@ static void setup(void)
 	setenv(MOSCTL_ENV_CONFIGFS, cfs, 1);
 	/* whatever the host runs: no such family, as without the module */
 	setenv(MOSCTL_ENV_FAMILY, "mosix-unit-none", 1);
+	/* start: never the host's /etc/mosix, never a real modprobe */
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	setenv(MOSCTL_ENV_ETC, etc, 1);
+	setenv(MOSCTL_ENV_MODPROBE, "/bin/false", 1);
 }
 
 static void teardown(void)
@@ -332,6 +340,48 @@ static const struct cli_case cli_cases[] = {
 	{ { "setpe", "-w", "-f", "@GOOD", "-p", "65535" }, 1, NULL, ": PE 65535 is not in the map\n" },
 	{ { "setpe", "-w", "-f", "@BAD", "-p", "1" }, 1, NULL, ":" BAD_MAP_ERR "\n" },
 	{ { "status" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	/* the lifecycle: help */
+	{ { "help" }, 0, "  shutdown  ", NULL },
+	{ { "help" }, 0, "  monitor  ", NULL },
+	{ { "help" }, 0, "  start  ", NULL },
+	{ { "help", "shutdown" }, 0, "Usage: mosctl shutdown [--timeout SEC]\n", NULL },
+	{ { "shutdown", "-h" }, 0, "130 interrupted", NULL },
+	{ { "shutdown", "--help" }, 0, "-t, --timeout SEC", NULL },
+	{ { "help", "monitor" }, 0, "Usage: mosctl monitor [--json]\n", NULL },
+	{ { "monitor", "-h" }, 0, "stage-begin", NULL },
+	{ { "help", "start" }, 0, "Usage: mosctl start [--map MAP] [--key-file KEYFILE] [--pe PE]\n",
+	  NULL },
+	{ { "start", "--help" }, 0, "$MOSIX_ETC", NULL },
+	/* the lifecycle: usage errors 2 */
+	{ { "shutdown", "--timeout", "0" }, 2, NULL,
+	  "mosctl: shutdown: --timeout: '0' is not a number of seconds (1..3600) (see 'mosctl help shutdown')\n" },
+	{ { "shutdown", "--timeout", "3601" }, 2, NULL, "'3601' is not a number of seconds" },
+	{ { "shutdown", "--timeout=x" }, 2, NULL, "'x' is not a number of seconds" },
+	{ { "shutdown", "-t", "" }, 2, NULL, "'' is not a number of seconds" },
+	{ { "shutdown", "-t", "-1" }, 2, NULL, "'-1' is not a number of seconds" },
+	{ { "shutdown", "-t", "1.5" }, 2, NULL, "'1.5' is not a number of seconds" },
+	{ { "shutdown", "--timeout" }, 2, NULL, "shutdown: option '--timeout' needs an argument" },
+	{ { "shutdown", "-t" }, 2, NULL, "shutdown: option '-t' needs an argument" },
+	{ { "shutdown", "now" }, 2, NULL, "mosctl: shutdown: unexpected argument 'now'" },
+	{ { "shutdown", "-f" }, 2, NULL, "shutdown: unknown option '-f'" },
+	{ { "shutdown", "--force" }, 2, NULL, "shutdown: unknown or ambiguous option '--force'" },
+	{ { "monitor", "x" }, 2, NULL, "mosctl: monitor: unexpected argument 'x'" },
+	{ { "monitor", "--json=1" }, 2, NULL, "monitor: option '--json=1' takes no argument" },
+	{ { "monitor", "-j" }, 2, NULL, "monitor: unknown option '-j'" },
+	{ { "monitor", "--bogus" }, 2, NULL, "monitor: unknown or ambiguous option '--bogus'" },
+	{ { "start", "x" }, 2, NULL, "mosctl: start: unexpected argument 'x'" },
+	{ { "start", "--pe", "0" }, 2, NULL, "mosctl: start: --pe: '0' is not a PE number (1..65535)" },
+	{ { "start", "--pe=65536" }, 2, NULL, "start: --pe: '65536' is not a PE number" },
+	{ { "start", "--pe", "x" }, 2, NULL, "start: --pe: 'x' is not a PE number" },
+	{ { "start", "--map" }, 2, NULL, "start: option '--map' needs an argument" },
+	{ { "start", "--map", "" }, 2, NULL, "start: an empty file name" },
+	{ { "start", "--key-file=" }, 2, NULL, "start: an empty file name" },
+	{ { "start", "-p", "1" }, 2, NULL, "start: unknown option '-p'" },
+	/* the lifecycle: commands that run */
+	{ { "shutdown" }, 0, "node is already off\n", NULL },
+	{ { "monitor" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "monitor", "--json" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
+	{ { "start" }, 1, NULL, "/etc/mosix.map: No such file or directory (the node table" },
 };
 
 START_TEST(test_cli_exit_status_and_messages)
@@ -2059,6 +2109,925 @@ START_TEST(test_setpe_key_refused_changes_nothing)
 END_TEST
 
 
+/* --- the lifecycle: events, shutdown, monitor, start ------------------------ */
+
+/* an absent attribute of put_event() */
+#define NONE_ (-1LL)
+
+/* a MOSIX_CMD_EVENT message as the kernel sends it to the "events" group */
+static struct nlmsghdr *put_event(char *buf, long long kind, long long op,
+				  const char *stage, long long dur, long long err,
+				  long long state, long long pe)
+{
+	struct nlmsghdr *nlh = put_genl(buf, MOSIX_CMD_EVENT);
+
+	if (kind != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_EVENT_KIND, (uint32_t)kind);
+	if (op != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_EVENT_OP, (uint32_t)op);
+	if (stage)
+		mnl_attr_put_strz(nlh, MOSIX_A_EVENT_STAGE, stage);
+	if (dur != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_EVENT_DURATION_US, (uint32_t)dur);
+	if (err != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_EVENT_ERRNO, (uint32_t)err);
+	if (state != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_STATE, (uint32_t)state);
+	if (pe != NONE_)
+		mnl_attr_put_u32(nlh, MOSIX_A_PE, (uint32_t)pe);
+	return nlh;
+}
+
+struct event_case {
+	long long kind, op;
+	const char *stage;
+	long long dur, err, state, pe;
+	const char *text;	/* shutdown's rendering, the line ended */
+	const char *text_op;	/* monitor's */
+	const char *json;
+};
+
+#define SD MOSIX_EVENT_OP_SHUTDOWN
+#define BU MOSIX_EVENT_OP_BRINGUP
+
+static const struct event_case event_cases[] = {
+	{ MOSIX_EVENT_STAGE_BEGIN, SD, "evacuate", NONE_, NONE_, NONE_, NONE_,
+	  "evacuate ...\n", "shutdown: evacuate ...\n",
+	  "{\"event\":\"stage-begin\",\"op\":\"shutdown\",\"stage\":\"evacuate\"}\n" },
+	{ MOSIX_EVENT_STAGE_DONE, SD, "evacuate", 312, NONE_, NONE_, NONE_,
+	  "evacuate ... done (0.3 ms)\n", "shutdown: evacuate ... done (0.3 ms)\n",
+	  "{\"event\":\"stage-done\",\"op\":\"shutdown\",\"stage\":\"evacuate\",\"duration_us\":312}\n" },
+	{ MOSIX_EVENT_STAGE_DONE, SD, "withdraw", NONE_, NONE_, NONE_, NONE_,
+	  "withdraw ... done\n", "shutdown: withdraw ... done\n",
+	  "{\"event\":\"stage-done\",\"op\":\"shutdown\",\"stage\":\"withdraw\"}\n" },
+	{ MOSIX_EVENT_STAGE_FAILED, SD, "quiesce", 30000123, ETIMEDOUT, NONE_, NONE_,
+	  "quiesce ... FAILED: Connection timed out (30.0 s)\n",
+	  "shutdown: quiesce ... FAILED: Connection timed out (30.0 s)\n",
+	  "{\"event\":\"stage-failed\",\"op\":\"shutdown\",\"stage\":\"quiesce\",\"duration_us\":30000123,"
+	  "\"errno\":110,\"error\":\"ETIMEDOUT\"}\n" },
+	{ MOSIX_EVENT_STAGE_FAILED, SD, "transport", NONE_, EIO, NONE_, NONE_,
+	  "transport ... FAILED: Input/output error\n",
+	  "shutdown: transport ... FAILED: Input/output error\n",
+	  "{\"event\":\"stage-failed\",\"op\":\"shutdown\",\"stage\":\"transport\",\"errno\":5,\"error\":\"EIO\"}\n" },
+	{ MOSIX_EVENT_STAGE_FAILED, SD, "quiesce", NONE_, EINTR, NONE_, NONE_,
+	  "quiesce ... FAILED: Interrupted system call\n",
+	  "shutdown: quiesce ... FAILED: Interrupted system call\n",
+	  "{\"event\":\"stage-failed\",\"op\":\"shutdown\",\"stage\":\"quiesce\",\"errno\":4,\"error\":\"EINTR\"}\n" },
+	{ MOSIX_EVENT_STAGE_FAILED, BU, "daemons", NONE_, 524, NONE_, NONE_,
+	  "daemons ... FAILED: Unknown error 524\n",
+	  "bring-up: daemons ... FAILED: Unknown error 524\n",
+	  "{\"event\":\"stage-failed\",\"op\":\"bringup\",\"stage\":\"daemons\",\"errno\":524,\"error\":\"ENOTSUPP\"}\n" },
+	{ MOSIX_EVENT_STAGE_UNDONE, SD, "notifier", 40, NONE_, NONE_, NONE_,
+	  "notifier ... undone (0.0 ms)\n", "shutdown: notifier ... undone (0.0 ms)\n",
+	  "{\"event\":\"stage-undone\",\"op\":\"shutdown\",\"stage\":\"notifier\",\"duration_us\":40}\n" },
+	{ MOSIX_EVENT_STAGE_DONE, BU, "transport", 1500, NONE_, NONE_, NONE_,
+	  "transport ... done (1.5 ms)\n", "bring-up: transport ... done (1.5 ms)\n",
+	  "{\"event\":\"stage-done\",\"op\":\"bringup\",\"stage\":\"transport\",\"duration_us\":1500}\n" },
+	{ MOSIX_EVENT_STATE, SD, NULL, NONE_, NONE_, MOSIX_STATE_STOPPING, 3,
+	  "state: stopping (PE 3)\n", "state: stopping (PE 3)\n",
+	  "{\"event\":\"state\",\"op\":\"shutdown\",\"state\":\"stopping\",\"pe\":3}\n" },
+	{ MOSIX_EVENT_STATE, MOSIX_EVENT_OP_NONE, NULL, NONE_, NONE_, MOSIX_STATE_OFF, 0,
+	  "state: off\n", "state: off\n",
+	  "{\"event\":\"state\",\"op\":\"none\",\"state\":\"off\",\"pe\":0}\n" },
+	{ MOSIX_EVENT_STATE, NONE_, NULL, NONE_, NONE_, MOSIX_STATE_ROLLING_BACK, 65535,
+	  "state: rolling-back (PE 65535)\n", "state: rolling-back (PE 65535)\n",
+	  "{\"event\":\"state\",\"state\":\"rolling-back\",\"pe\":65535}\n" },
+	{ MOSIX_EVENT_STATE, 7, NULL, NONE_, NONE_, 42, NONE_,
+	  "state: unknown\n", "state: unknown\n",
+	  "{\"event\":\"state\",\"op\":\"unknown\",\"state\":\"unknown\"}\n" },
+	{ 9, NONE_, NULL, NONE_, NONE_, NONE_, NONE_,
+	  "event of unknown kind 9\n", "event of unknown kind 9\n",
+	  "{\"event\":\"unknown\",\"kind\":9}\n" },
+	/* a stage name that would disturb a terminal */
+	{ MOSIX_EVENT_STAGE_DONE, SD, "a b\033[0m\"", NONE_, NONE_, NONE_, NONE_,
+	  "a?b??0m? ... done\n", "shutdown: a?b??0m? ... done\n",
+	  "{\"event\":\"stage-done\",\"op\":\"shutdown\",\"stage\":\"a?b??0m?\"}\n" },
+};
+
+static void render_event(char *out, const struct mosctl_event *ev, unsigned int flags)
+{
+	struct mosctl_event_printer p;
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	mosctl_event_printer_init(&p, f, flags);
+	mosctl_event_print(&p, ev);
+	mosctl_event_printer_end(&p);
+	slurp(f, out);
+}
+
+START_TEST(test_event_rendering)
+{
+	const struct event_case *c = &event_cases[_i];
+	char buf[1024] __attribute__((aligned(8))) = { 0 }, out[OUT_MAX];
+	struct nlmsghdr *nlh = put_event(buf, c->kind, c->op, c->stage, c->dur, c->err,
+					 c->state, c->pe);
+	struct mosctl_event ev;
+
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+	render_event(out, &ev, 0);
+	ck_assert_str_eq(out, c->text);
+	render_event(out, &ev, MOSCTL_EVENTS_OP);
+	ck_assert_str_eq(out, c->text_op);
+	render_event(out, &ev, MOSCTL_EVENTS_JSON);
+	ck_assert_str_eq(out, c->json);
+	ck_assert_msg(json_valid(out), "not JSON: %s", out);
+	/* JSON wins over the op prefix */
+	render_event(out, &ev, MOSCTL_EVENTS_JSON | MOSCTL_EVENTS_OP);
+	ck_assert_str_eq(out, c->json);
+}
+END_TEST
+
+/* a failed shutdown as mosctl shutdown shows it: begin and outcome on one line */
+START_TEST(test_event_sequence_text)
+{
+	static const struct {
+		long long kind;
+		const char *stage;
+		long long dur, err, state;
+	} seq[] = {
+		{ MOSIX_EVENT_STATE, NULL, NONE_, NONE_, MOSIX_STATE_STOPPING },
+		{ MOSIX_EVENT_STAGE_BEGIN, "evacuate", NONE_, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_DONE, "evacuate", 312, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_BEGIN, "withdraw", NONE_, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_DONE, "withdraw", 95, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_BEGIN, "quiesce", NONE_, NONE_, NONE_ },
+		/* something between the begin and the outcome */
+		{ MOSIX_EVENT_STATE, NULL, NONE_, NONE_, MOSIX_STATE_STOPPING },
+		{ MOSIX_EVENT_STAGE_FAILED, "quiesce", 5000000, ETIMEDOUT, NONE_ },
+		{ MOSIX_EVENT_STATE, NULL, NONE_, NONE_, MOSIX_STATE_ROLLING_BACK },
+		{ MOSIX_EVENT_STAGE_UNDONE, "withdraw", 120, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_BEGIN, "evacuate", NONE_, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_UNDONE, "evacuate", 10, NONE_, NONE_ },
+		{ MOSIX_EVENT_STAGE_BEGIN, "x", NONE_, NONE_, NONE_ },
+		{ MOSIX_EVENT_STATE, NULL, NONE_, NONE_, MOSIX_STATE_UP },
+	};
+	static const char want[] =
+		"state: stopping (PE 3)\n"
+		"evacuate ... done (0.3 ms)\n"
+		"withdraw ... done (0.1 ms)\n"
+		"quiesce ...\n"
+		"state: stopping (PE 3)\n"
+		"quiesce ... FAILED: Connection timed out (5.0 s)\n"
+		"state: rolling-back (PE 3)\n"
+		"withdraw ... undone (0.1 ms)\n"
+		"evacuate ... undone (0.0 ms)\n"
+		"x ...\n"
+		"state: up (PE 3)\n";
+	struct mosctl_event_printer p;
+	char out[OUT_MAX];
+	FILE *f = tmpfile();
+	size_t i;
+
+	ck_assert_ptr_nonnull(f);
+	mosctl_event_printer_init(&p, f, 0);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		char buf[512] __attribute__((aligned(8))) = { 0 };
+		struct mosctl_event ev;
+		struct nlmsghdr *nlh = put_event(buf, seq[i].kind, SD, seq[i].stage,
+						 seq[i].dur, seq[i].err, seq[i].state,
+						 seq[i].state == NONE_ ? NONE_ : 3);
+
+		ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+		mosctl_event_print(&p, &ev);
+	}
+	mosctl_event_printer_end(&p);
+	slurp(f, out);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
+START_TEST(test_event_parse_rejects)
+{
+	char buf[512] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct mosctl_event ev;
+
+	/* no kind; a stage event without its stage */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, NONE_, SD, "evacuate", NONE_, NONE_, NONE_, NONE_);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_DONE, SD, NULL, 1, NONE_, NONE_, NONE_);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	/* wrong sizes */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_EVENT);
+	mnl_attr_put_u16(nlh, MOSIX_A_EVENT_KIND, MOSIX_EVENT_STATE);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_DONE, SD, "wake", NONE_, NONE_, NONE_, NONE_);
+	mnl_attr_put_u64(nlh, MOSIX_A_EVENT_DURATION_US, 1);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	/* a stage name without its NUL, empty, or of 32 bytes */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_BEGIN, SD, NULL, NONE_, NONE_, NONE_, NONE_);
+	mnl_attr_put(nlh, MOSIX_A_EVENT_STAGE, 4, "wake");
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_BEGIN, SD, "", NONE_, NONE_, NONE_, NONE_);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_BEGIN, SD, "0123456789abcdef0123456789abcdef",
+			NONE_, NONE_, NONE_, NONE_);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STAGE_BEGIN, SD, "0123456789abcdef0123456789abcde",
+			NONE_, NONE_, NONE_, NONE_);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+	ck_assert_str_eq(ev.stage, "0123456789abcdef0123456789abcde");
+	/* another command; a message too short for its genl header */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_genl(buf, MOSIX_CMD_GET_STATUS);
+	mnl_attr_put_u32(nlh, MOSIX_A_EVENT_KIND, MOSIX_EVENT_STATE);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -ENOMSG);
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = 0x20;
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	/* a newer kernel's attribute is skipped; only the kind is required */
+	memset(buf, 0, sizeof(buf));
+	nlh = put_event(buf, MOSIX_EVENT_STATE, NONE_, NULL, NONE_, NONE_, NONE_, NONE_);
+	mnl_attr_put_u32(nlh, 250, 7);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+	ck_assert_uint_eq(ev.kind, MOSIX_EVENT_STATE);
+	ck_assert(!ev.has_op && !ev.has_stage && !ev.has_duration && !ev.has_errno &&
+		  !ev.has_state && !ev.has_pe);
+}
+END_TEST
+
+static void count_cb(const struct mosctl_event *ev, void *data)
+{
+	char *seen = data;
+
+	strcat(seen, ev->has_stage ? ev->stage : mosctl_event_kind_name(ev->kind));
+	strcat(seen, ",");
+}
+
+/* several messages in one datagram: only this family's events */
+START_TEST(test_events_dispatch)
+{
+	char buf[2048] __attribute__((aligned(8))) = { 0 }, seen[256] = "";
+	char *p = buf;
+	struct nlmsghdr *nlh;
+
+	nlh = put_event(p, MOSIX_EVENT_STAGE_BEGIN, SD, "wake", NONE_, NONE_, NONE_, NONE_);
+	p += nlh->nlmsg_len;
+	nlh = put_event(p, MOSIX_EVENT_STAGE_DONE, SD, "other", 1, NONE_, NONE_, NONE_);
+	nlh->nlmsg_type = 0x21;	/* another family */
+	p += nlh->nlmsg_len;
+	nlh = put_genl(p, MOSIX_CMD_GET_STATUS);	/* not an event */
+	p += nlh->nlmsg_len;
+	nlh = put_event(p, MOSIX_EVENT_STAGE_DONE, SD, NULL, 1, NONE_, NONE_, NONE_);
+	p += nlh->nlmsg_len;	/* malformed: skipped */
+	nlh = put_event(p, MOSIX_EVENT_STATE, SD, NULL, NONE_, NONE_, MOSIX_STATE_UP, 2);
+	p += nlh->nlmsg_len;
+	ck_assert_int_eq(mosctl_events_dispatch(buf, (size_t)(p - buf), 0x20, count_cb, seen), 2);
+	ck_assert_str_eq(seen, "wake,state,");
+	/* a truncated tail is ignored */
+	seen[0] = '\0';
+	ck_assert_int_eq(mosctl_events_dispatch(buf, 20, 0x20, count_cb, seen), 0);
+	ck_assert_str_eq(seen, "");
+}
+END_TEST
+
+/* CTRL_CMD_GETFAMILY reply: family id and the "events" group */
+static struct nlmsghdr *put_family(char *buf, bool groups, bool bad_group)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+	struct nlattr *all, *one;
+
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_NEWFAMILY;
+	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, 0x25);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "mosix");
+	if (!groups)
+		return nlh;
+	all = mnl_attr_nest_start(nlh, CTRL_ATTR_MCAST_GROUPS);
+	one = mnl_attr_nest_start(nlh, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_MCAST_GRP_NAME, "events-old");
+	mnl_attr_put_u32(nlh, CTRL_ATTR_MCAST_GRP_ID, 7);
+	mnl_attr_nest_end(nlh, one);
+	one = mnl_attr_nest_start(nlh, 2);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_MCAST_GRP_NAME, MOSIX_GENL_MCGRP_EVENTS);
+	if (bad_group)
+		mnl_attr_put_u16(nlh, CTRL_ATTR_MCAST_GRP_ID, 9);
+	else
+		mnl_attr_put_u32(nlh, CTRL_ATTR_MCAST_GRP_ID, 9);
+	mnl_attr_nest_end(nlh, one);
+	mnl_attr_nest_end(nlh, all);
+	return nlh;
+}
+
+START_TEST(test_family_reply_events_group)
+{
+	char buf[1024] __attribute__((aligned(8))) = { 0 };
+	uint32_t group;
+	uint16_t id;
+
+	ck_assert_int_eq(mosctl_nl_parse_family(put_family(buf, true, false), &id, &group), 0);
+	ck_assert_uint_eq(id, 0x25);
+	ck_assert_uint_eq(group, 9);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(mosctl_nl_parse_family(put_family(buf, false, false), &id, &group), 0);
+	ck_assert_uint_eq(id, 0x25);
+	ck_assert_uint_eq(group, 0);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(mosctl_nl_parse_family(put_family(buf, true, true), &id, &group),
+			 -EBADMSG);
+	/* no family id */
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(mosctl_nl_parse_family(put_genl(buf, CTRL_CMD_NEWFAMILY), &id, &group),
+			 -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_errno_names)
+{
+	char buf[32];
+
+	ck_assert_str_eq(mosctl_errno_name(ETIMEDOUT, buf, sizeof(buf)), "ETIMEDOUT");
+	ck_assert_str_eq(mosctl_errno_name(-EIO, buf, sizeof(buf)), "EIO");
+	ck_assert_str_eq(mosctl_errno_name(EINTR, buf, sizeof(buf)), "EINTR");
+	ck_assert_str_eq(mosctl_errno_name(EBUSY, buf, sizeof(buf)), "EBUSY");
+	ck_assert_str_eq(mosctl_errno_name(524, buf, sizeof(buf)), "ENOTSUPP");
+	ck_assert_str_eq(mosctl_errno_name(512, buf, sizeof(buf)), "ERESTARTSYS");
+	ck_assert_str_eq(mosctl_errno_name(4000, buf, sizeof(buf)), "errno 4000");
+	ck_assert_str_eq(mosctl_errno_name(0, buf, sizeof(buf)), "errno 0");
+	ck_assert_int_eq(mosctl_errno_from_name("ETIMEDOUT"), ETIMEDOUT);
+	ck_assert_int_eq(mosctl_errno_from_name("EINTR"), EINTR);
+	ck_assert_int_eq(mosctl_errno_from_name("EIO"), EIO);
+	ck_assert_int_eq(mosctl_errno_from_name("-110"), 110);
+	ck_assert_int_eq(mosctl_errno_from_name("5"), 5);
+	ck_assert_int_eq(mosctl_errno_from_name("EWOULDBLOCK"), EAGAIN);
+	ck_assert_int_eq(mosctl_errno_from_name("ENOTSUPP"), 524);
+	ck_assert_int_eq(mosctl_errno_from_name("EBOGUS"), 0);
+	ck_assert_int_eq(mosctl_errno_from_name("x"), 0);
+	ck_assert_int_eq(mosctl_errno_from_name(""), 0);
+	ck_assert_int_eq(mosctl_errno_from_name("-0"), 0);
+	ck_assert_int_eq(mosctl_errno_from_name("99999"), 0);
+	ck_assert_int_eq(mosctl_errno_from_name("-"), 0);
+}
+END_TEST
+
+START_TEST(test_duration_format)
+{
+	static const struct {
+		uint32_t us;
+		const char *want;
+	} cases[] = {
+		{ 0, "0.0 ms" }, { 49, "0.0 ms" }, { 50, "0.1 ms" }, { 312, "0.3 ms" },
+		{ 1500, "1.5 ms" }, { 999949, "999.9 ms" }, { 999950, "1.0 s" },
+		{ 30000000, "30.0 s" }, { 4294967295U, "4295.0 s" },
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(mosctl_fmt_duration(buf, sizeof(buf), cases[i].us),
+				 cases[i].want);
+}
+END_TEST
+
+struct last_case {
+	const char *text;
+	int ret;
+	enum mosctl_last_result result;
+	const char *stage, *error;
+	int err;
+};
+
+static const struct last_case last_cases[] = {
+	{ "none\n", 0, MOSCTL_LAST_NONE, "", "", 0 },
+	{ "ok\n", 0, MOSCTL_LAST_OK, "", "", 0 },
+	{ "  ok", 0, MOSCTL_LAST_OK, "", "", 0 },
+	{ "rolled-back stage=quiesce error=ETIMEDOUT\n", 0, MOSCTL_LAST_ROLLED_BACK,
+	  "quiesce", "ETIMEDOUT", ETIMEDOUT },
+	{ "rolled-back stage=quiesce error=EINTR", 0, MOSCTL_LAST_ROLLED_BACK,
+	  "quiesce", "EINTR", EINTR },
+	{ "rolled-back stage=transport error=EIO\n", 0, MOSCTL_LAST_ROLLED_BACK,
+	  "transport", "EIO", EIO },
+	{ "rolled-back stage=evacuate error=-5\n", 0, MOSCTL_LAST_ROLLED_BACK,
+	  "evacuate", "-5", EIO },
+	{ "rolled-back stage=notifier error=ENEWTHING\n", 0, MOSCTL_LAST_ROLLED_BACK,
+	  "notifier", "ENEWTHING", 0 },
+	{ "", -EINVAL, 0, "", "", 0 },
+	{ "OK", -EINVAL, 0, "", "", 0 },
+	{ "nonex", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage= error=EIO", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=quiesce", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=quiesce error=", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=quiesce error=EIO extra", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=qu\tiesce error=EIO", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back stage=0123456789abcdef0123456789abcdef error=EIO", -EINVAL, 0, "", "", 0 },
+	{ "rolled-back  stage=quiesce error=EIO", -EINVAL, 0, "", "", 0 },
+};
+
+START_TEST(test_last_shutdown_parse)
+{
+	const struct last_case *c = &last_cases[_i];
+	struct mosctl_last_shutdown ls;
+
+	ck_assert_int_eq(mosctl_last_shutdown_parse(c->text, strlen(c->text), &ls), c->ret);
+	if (c->ret)
+		return;
+	ck_assert_int_eq(ls.result, c->result);
+	ck_assert_str_eq(ls.stage, c->stage);
+	ck_assert_str_eq(ls.error, c->error);
+	ck_assert_int_eq(ls.err, c->err);
+}
+END_TEST
+
+struct conclude_case {
+	struct mosctl_shutdown_outcome o;
+	int status;
+	const char *out, *err;
+};
+
+static const struct conclude_case conclude_cases[] = {
+	{ { .pe = 3 }, 0, "node left the cluster\n", "" },
+	{ { .pe = 3, .signo = SIGINT }, 0,
+	  "node left the cluster (the interrupt came too late to stop it)\n", "" },
+	{ { .err = ETIMEDOUT, .pe = 3, .failed_seen = true, .failed_stage = "quiesce",
+	    .failed_err = ETIMEDOUT, .state = "up", .timeout_ms = 30000,
+	    .last_shutdown = "rolled-back stage=quiesce error=ETIMEDOUT" }, 1, "",
+	  "mosctl: shutdown failed at stage quiesce: Connection timed out (ETIMEDOUT): "
+	  "the daemons did not go idle within shutdown_timeout_ms (30000 ms); "
+	  "everything was rolled back: node is up again as PE 3\n" },
+	/* without events: the stage from last_shutdown */
+	{ { .err = EIO, .pe = 7, .state = "up",
+	    .last_shutdown = "rolled-back stage=transport error=EIO\n" }, 1, "",
+	  "mosctl: shutdown failed at stage transport: Input/output error (EIO); "
+	  "everything was rolled back: node is up again as PE 7\n" },
+	/* a stale last_shutdown of another error is not believed */
+	{ { .err = ETIMEDOUT, .pe = 7, .state = "up",
+	    .last_shutdown = "rolled-back stage=wake error=EIO\n" }, 1, "",
+	  "mosctl: shutdown failed at stage (unknown): Connection timed out (ETIMEDOUT); "
+	  "everything was rolled back: node is up again as PE 7\n" },
+	{ { .err = EIO, .pe = 2, .failed_seen = true, .failed_stage = "evacuate",
+	    .failed_err = EIO, .state = "off" }, 1, "",
+	  "mosctl: shutdown failed at stage evacuate: Input/output error (EIO); "
+	  "everything was rolled back, but the node is off, not up: see the kernel log\n" },
+	{ { .err = EIO, .pe = 2, .failed_seen = true, .failed_stage = "notifier",
+	    .failed_err = EIO }, 1, "",
+	  "mosctl: shutdown failed at stage notifier: Input/output error (EIO); "
+	  "everything was rolled back, but the state of the node cannot be read\n" },
+	/* Ctrl-C and SIGTERM */
+	{ { .err = EINTR, .signo = SIGINT, .pe = 3, .state = "up",
+	    .last_shutdown = "rolled-back stage=quiesce error=EINTR" }, 130, "",
+	  "mosctl: interrupted: rolled back (at stage quiesce): node is up again as PE 3\n" },
+	{ { .err = EINTR, .signo = SIGTERM, .pe = 3, .state = "up", .failed_seen = true,
+	    .failed_stage = "quiesce", .failed_err = EINTR }, 143, "",
+	  "mosctl: interrupted: rolled back (at stage quiesce): node is up again as PE 3\n" },
+	{ { .err = EINTR, .signo = SIGINT, .pe = 3, .state = "up" }, 130, "",
+	  "mosctl: interrupted: rolled back: node is up again as PE 3\n" },
+	/* EINTR without our signal: a failure like any other */
+	{ { .err = EINTR, .pe = 3, .state = "up", .failed_seen = true,
+	    .failed_stage = "quiesce", .failed_err = EINTR }, 1, "",
+	  "mosctl: shutdown failed at stage quiesce: Interrupted system call (EINTR): "
+	  "a signal interrupted the write; everything was rolled back: node is up again as PE 3\n" },
+	/* refused before any stage ran */
+	{ { .err = EBUSY, .pe = 3, .state = "stopping",
+	    .last_shutdown = "rolled-back stage=wake error=EBUSY" }, 1, "",
+	  "mosctl: shutdown refused: Device or resource busy (EBUSY): a transition is "
+	  "running or the node is up with another PE; nothing was changed\n" },
+	{ { .err = EPERM, .pe = 3, .state = "up" }, 1, "",
+	  "mosctl: shutdown refused: Operation not permitted (EPERM): must be root; "
+	  "nothing was changed\n" },
+	/* the event's errno names the failure */
+	{ { .err = EIO, .pe = 1, .state = "up", .failed_seen = true,
+	    .failed_stage = "withdraw", .failed_err = ENETUNREACH }, 1, "",
+	  "mosctl: shutdown failed at stage withdraw: Network is unreachable (ENETUNREACH); "
+	  "everything was rolled back: node is up again as PE 1\n" },
+};
+
+START_TEST(test_shutdown_conclusion)
+{
+	const struct conclude_case *c = &conclude_cases[_i];
+	FILE *out = tmpfile(), *err = tmpfile();
+	char obuf[OUT_MAX], ebuf[OUT_MAX];
+	int status;
+
+	ck_assert(out && err);
+	status = mosctl_shutdown_conclude(out, err, &c->o);
+	slurp(out, obuf);
+	slurp(err, ebuf);
+	ck_assert_int_eq(status, c->status);
+	ck_assert_str_eq(obuf, c->out);
+	ck_assert_str_eq(ebuf, c->err);
+}
+END_TEST
+
+/* a node that is up in the fake configfs directory */
+static void cfs_node_up(const char *pe)
+{
+	cfs_set("pe", pe);
+	cfs_set("state", "up\n");
+	cfs_set("last_shutdown", "none\n");
+	cfs_set("shutdown_timeout_ms", "30000\n");
+}
+
+START_TEST(test_shutdown_through_configfs)
+{
+	struct run r;
+
+	cfs_node_up("3\n");
+	RUN(&r, NULL, "shutdown", "--timeout", "5");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "shutting down PE 3 (quiesce timeout 5000 ms)\n"
+				"node left the cluster\n");
+	/* no such family here: it says why there is no progress */
+	ck_assert_str_eq(r.err, "mosctl: shutdown: no live progress: the generic netlink "
+				"family does not exist\n");
+	ck_cfs("pe", "0");
+	/* --timeout holds for one shutdown */
+	ck_cfs("shutdown_timeout_ms", "30000");
+
+	cfs_node_up("65535\n");
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "shutting down PE 65535 (quiesce timeout 30000 ms)\n"
+				"node left the cluster\n");
+	ck_cfs("pe", "0");
+	ck_cfs("shutdown_timeout_ms", "30000\n");
+}
+END_TEST
+
+START_TEST(test_shutdown_states)
+{
+	char p[256];
+	struct run r;
+
+	/* off: by state, by PE, without the module */
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "node is already off\n");
+	ck_assert_str_eq(r.err, "");
+	cfs_node_up("0\n");
+	RUN(&r, NULL, "shutdown", "-t", "1");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "node is already off\n");
+	ck_cfs("shutdown_timeout_ms", "30000\n");
+	setenv(MOSCTL_ENV_CONFIGFS, "/nonexistent/mosix", 1);
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "node is already off (the mosix module is not loaded)\n");
+	setenv(MOSCTL_ENV_CONFIGFS, cfs, 1);
+
+	/* a transition */
+	cfs_node_up("3\n");
+	cfs_set("state", "stopping\n");
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: shutdown: a transition is running (state stopping): "
+				"try again when it is over\n");
+	ck_cfs("pe", "3\n");
+
+	/* --timeout needs shutdown_timeout_ms */
+	cfs_node_up("3\n");
+	cfs_path(p, sizeof(p), "shutdown_timeout_ms");
+	ck_assert_int_eq(unlink(p), 0);
+	RUN(&r, NULL, "shutdown", "--timeout=10");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "shutdown_timeout_ms cannot be read: the module "
+					    "does not support it\n"));
+	ck_cfs("pe", "3\n");
+	/* without it, a shutdown still works */
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "shutting down PE 3\nnode left the cluster\n");
+
+	/* no state file */
+	cfs_path(p, sizeof(p), "state");
+	ck_assert_int_eq(unlink(p), 0);
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/state: No such file or directory\n"));
+}
+END_TEST
+
+/*
+ * Ctrl-C during the write. The fake `pe` is a symlink to a FIFO whose
+ * opening blocks until the helper opens it too, then answers the read of
+ * the PE. Meanwhile the helper points `pe` to a second FIFO, full and with
+ * a reader that never reads: the write of "0" blocks there as the kernel's
+ * quiesce does, until the helper sends SIGINT to the process.
+ */
+struct fifo_helper {
+	char pe[256], fifo_a[256], fifo_b[256], tmp[256];
+	int fd_b;
+	bool early;	/* SIGINT before the write begins: pending until then */
+};
+
+static void *fifo_helper_main(void *arg)
+{
+	struct fifo_helper *h = arg;
+	struct timespec wait = { 0, 300 * 1000000L };
+	int fd = open(h->fifo_a, O_WRONLY);	/* mosctl is opening pe to read */
+
+	if (fd < 0)
+		abort();
+	if (h->early)
+		kill(getpid(), SIGINT);
+	/* mosctl's later open of pe, for the write, finds the full FIFO */
+	if (symlink(h->fifo_b, h->tmp) || rename(h->tmp, h->pe))
+		abort();
+	if (write(fd, "3\n", 2) != 2)
+		abort();
+	close(fd);
+	if (!h->early) {
+		nanosleep(&wait, NULL);
+		kill(getpid(), SIGINT);
+	}
+	return NULL;
+}
+
+START_TEST(test_shutdown_interrupted)
+{
+	struct fifo_helper h;
+	struct sigaction sa, old_int, old_term;
+	sigset_t set, now;
+	char fill[4096];
+	pthread_t t;
+	struct run r;
+
+	h.early = _i == 1;
+	cfs_node_up("3\n");
+	cfs_set("last_shutdown", "rolled-back stage=quiesce error=EINTR\n");
+	cfs_path(h.pe, sizeof(h.pe), "pe");
+	cfs_path(h.fifo_a, sizeof(h.fifo_a), "pe.a");
+	cfs_path(h.fifo_b, sizeof(h.fifo_b), "pe.b");
+	cfs_path(h.tmp, sizeof(h.tmp), "pe.tmp");
+	ck_assert_int_eq(mkfifo(h.fifo_a, 0600), 0);
+	ck_assert_int_eq(mkfifo(h.fifo_b, 0600), 0);
+	h.fd_b = open(h.fifo_b, O_RDWR | O_NONBLOCK);
+	ck_assert_int_ge(h.fd_b, 0);
+	memset(fill, 'x', sizeof(fill));
+	while (write(h.fd_b, fill, sizeof(fill)) > 0)
+		;
+	while (write(h.fd_b, fill, 1) > 0)
+		;
+	ck_assert_int_eq(unlink(h.pe), 0);
+	ck_assert_int_eq(symlink(h.fifo_a, h.pe), 0);
+
+	ck_assert_int_eq(sigaction(SIGINT, NULL, &old_int), 0);
+	ck_assert_int_eq(sigaction(SIGTERM, NULL, &old_term), 0);
+	/* only mosctl's writer thread may take SIGINT */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, fifo_helper_main, &h), 0);
+	RUN(&r, NULL, "shutdown");
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(r.status == 130, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "shutting down PE 3 (quiesce timeout 30000 ms)\n");
+	ck_assert_str_eq(r.err, h.early ?
+			 "mosctl: shutdown: no live progress: the generic netlink family does not exist\n"
+			 "mosctl: interrupted before the shutdown began: nothing was changed; "
+			 "node is still up as PE 3\n" :
+			 "mosctl: shutdown: no live progress: the generic netlink family does not exist\n"
+			 "mosctl: interrupted: rolled back (at stage quiesce): node is up again as PE 3\n");
+	/* the full FIFO holds no "0": nothing was written */
+	{
+		char c = 0;
+
+		while (read(h.fd_b, &c, 1) == 1 && c == 'x')
+			;
+		ck_assert_int_eq(c, 'x');
+	}
+	/* the mask and the handlers are as they were */
+	ck_assert_int_eq(sigaction(SIGINT, NULL, &sa), 0);
+	ck_assert_ptr_eq((void *)sa.sa_handler, (void *)old_int.sa_handler);
+	ck_assert_int_eq(sigaction(SIGTERM, NULL, &sa), 0);
+	ck_assert_ptr_eq((void *)sa.sa_handler, (void *)old_term.sa_handler);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &now), 0);
+	ck_assert(sigismember(&now, SIGINT));
+	ck_assert(!sigismember(&now, SIGTERM));
+	close(h.fd_b);
+}
+END_TEST
+
+/* --- start ----------------------------------------------------------------- */
+
+#define KEY_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static void etc_set(const char *file, const char *text)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", etc, file);
+	write_str(p, text);
+}
+
+static void start_setup(void)
+{
+	setup();
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+}
+
+START_TEST(test_start_brings_the_node_up)
+{
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX "\n");
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "node is up as PE 2\n");
+	ck_assert_str_eq(r.err, "");
+	ck_cfs("key", KEY_HEX);
+	ck_cfs("table", GOOD_MAP);
+	ck_cfs("pe", "2");
+
+	/* the same again: already up, nothing written (not even the key) */
+	cfs_set("state", "up\n");
+	cfs_set("key", "set\n");
+	RUN(&r, NULL, "start", "--pe=2");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "already up as PE 2\n");
+	ck_assert_str_eq(r.err, "");
+	ck_cfs("table", GOOD_MAP);
+	ck_cfs("key", "set\n");
+	ck_cfs("pe", "2");
+
+	/* the same table in another spelling is the same table */
+	cfs_set("table", "1 10.0.0.1 3\n4 fd00::1 2\n2 10.9.9.9 alias\n");
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "already up as PE 2\n");
+
+	/* another table: installed, the node stays up */
+	cfs_set("table", "1 10.0.0.1 3\n");
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "installed the node table of ") == r.out &&
+		      strstr(r.out, "/mosix.map; up as PE 2\n"), "stdout: %s", r.out);
+	ck_cfs("table", GOOD_MAP);
+	ck_cfs("key", "set\n");
+}
+END_TEST
+
+START_TEST(test_start_options_override_etc)
+{
+	char map[256], key[256];
+	struct run r;
+
+	snprintf(map, sizeof(map), "%s/other.map", dir);
+	snprintf(key, sizeof(key), "%s/other.key", dir);
+	write_str(map, "7 192.0.2.7 1\n");
+	write_str(key, KEY_HEX);
+	RUN(&r, NULL, "start", "--map", map, "--key-file", key, "--pe", "7");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "node is up as PE 7\n");
+	ck_cfs("table", "7 192.0.2.7 1\n");
+	ck_cfs("pe", "7");
+}
+END_TEST
+
+struct start_fail_case {
+	const char *map;	/* NULL: no such file */
+	const char *key;
+	const char *pe;		/* --pe, or NULL */
+	const char *pe_now;	/* configfs pe and state */
+	const char *state;
+	const char *err;	/* in stderr; %s: the etc directory */
+};
+
+static const struct start_fail_case start_fail_cases[] = {
+	{ NULL, KEY_HEX, "2", "0\n", "off\n",
+	  "mosctl: start: %s/mosix.map: No such file or directory (the node table: the "
+	  "cluster's map, the same on every node)\n" },
+	{ GOOD_MAP, NULL, "2", "0\n", "off\n",
+	  "mosctl: start: %s/key: No such file or directory (the cluster key: 32..128 hex "
+	  "digits, e.g. from 'openssl rand -hex 32')\n" },
+	{ BAD_MAP, KEY_HEX, "2", "0\n", "off\n", "mosix.map:" BAD_MAP_ERR "\n" },
+	{ GOOD_MAP, "0011", "2", "0\n", "off\n",
+	  "mosctl: key file %s/key: key too short: fewer than 32 hex digits (16 bytes)\n" },
+	{ GOOD_MAP, KEY_HEX, "9", "0\n", "off\n",
+	  "mosctl: start: %s/mosix.map: PE 9 is not in the map\n" },
+	{ FOREIGN_MAP, KEY_HEX, NULL, "0\n", "off\n",
+	  "mosctl: %s/mosix.map: no local address is in the map, use --pe PE\n" },
+	{ GOOD_MAP, KEY_HEX, "2", "3\n", "up\n",
+	  "mosctl: start: this node is up as PE 3, but %s/mosix.map makes it PE 2: run "
+	  "'mosctl shutdown' first\n" },
+	{ GOOD_MAP, KEY_HEX, "2", "2\n", "stopping\n",
+	  "mosctl: start: a transition is running (state stopping): try again when it is over\n" },
+	{ GOOD_MAP, KEY_HEX, "2", "0\n", "rolling-back\n",
+	  "mosctl: start: a transition is running (state rolling-back)" },
+};
+
+START_TEST(test_start_failures)
+{
+	const struct start_fail_case *c = &start_fail_cases[_i];
+	char want[512];
+	struct run r;
+
+	if (c->map)
+		etc_set("mosix.map", c->map);
+	if (c->key)
+		etc_set("key", c->key);
+	cfs_set("pe", c->pe_now);
+	cfs_set("state", c->state);
+	if (c->pe)
+		RUN(&r, NULL, "start", "--pe", c->pe);
+	else
+		RUN(&r, NULL, "start");
+	snprintf(want, sizeof(want), c->err, etc, etc);
+	ck_assert_msg(r.status == 1, "case %d: status %d: %s", _i, r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, want), "case %d: stderr '%s' lacks '%s'", _i, r.err, want);
+	/* nothing changed */
+	ck_cfs("pe", c->pe_now);
+	ck_cfs("key", "none\n");
+	ck_cfs("table", "");
+}
+END_TEST
+
+/* without the module: modprobe ($MOSIX_MODPROBE here) runs, or fails */
+START_TEST(test_start_loads_the_module)
+{
+	struct stat st;
+	struct run r;
+
+	if (!stat("/sys/module/mosix", &st))
+		return;	/* loaded here: nothing to load */
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	setenv(MOSCTL_ENV_CONFIGFS, "/nonexistent/mosix", 1);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "mosctl: start: loading the module: '/bin/false mosix' "
+				"failed (exit status 1)\n");
+	setenv(MOSCTL_ENV_MODPROBE, "/nonexistent/modprobe", 1);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: start: /nonexistent/modprobe: No such file or directory\n"
+				"mosctl: start: loading the module: '/nonexistent/modprobe mosix' "
+				"failed (exit status 127)\n");
+	/* "loaded", but configfs never shows the directory */
+	setenv(MOSCTL_ENV_MODPROBE, "/bin/true", 1);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "mosctl: start: /nonexistent/mosix did not appear within 5 s: "
+				"is configfs mounted on /sys/kernel/config?\n");
+}
+END_TEST
+
+/* the man page documents the lifecycle by the names mosctl uses */
+START_TEST(test_man_page_documents_the_lifecycle)
+{
+	static const char *const words[] = {
+		".SH SHUTDOWN", ".SH EVENTS", ".SH SYSTEMD", "evacuate", "withdraw", "wake",
+		"quiesce", "notifier", "transport", "announce", "daemons", "shutdown_timeout_ms",
+		"last_shutdown", "stage\\-begin", "stage\\-done", "stage\\-failed",
+		"stage\\-undone", "duration_us", "ETIMEDOUT", "EINTR", "EBUSY", "EIO",
+		"fault_stage", "MOSIX_ETC", "MOSIX_MODPROBE", "mosix.service",
+		"systemctl enable mosix", ".B 130", "/etc/mosix/mosix.map", "/etc/mosix/key",
+	};
+	FILE *f = fopen("tools/mosctl.8", "r");
+	char *man;
+	size_t i;
+
+	if (!f)
+		return;	/* not run from the top of the tree */
+	fclose(f);
+	man = read_file("tools/mosctl.8", NULL);
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		ck_assert_msg(strstr(man, words[i]), "mosctl.8 lacks '%s'", words[i]);
+	free(man);
+}
+END_TEST
+
+/* the unit file runs what make install installs */
+START_TEST(test_unit_file)
+{
+	static const char *const lines[] = {
+		"[Unit]\n", "Documentation=man:mosctl(8)\n",
+		"After=network-online.target sys-kernel-config.mount\n",
+		"Wants=network-online.target\n", "[Service]\n", "Type=oneshot\n",
+		"RemainAfterExit=yes\n", "ExecStart=/usr/local/sbin/mosctl start\n",
+		"ExecStop=/usr/local/sbin/mosctl shutdown\n", "TimeoutStopSec=90\n",
+		"[Install]\n", "WantedBy=multi-user.target\n",
+	};
+	FILE *f = fopen("tools/mosix.service", "r");
+	char *unit;
+	size_t i;
+
+	if (!f)
+		return;
+	fclose(f);
+	unit = read_file("tools/mosix.service", NULL);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		ck_assert_msg(strstr(unit, lines[i]), "mosix.service lacks '%s'", lines[i]);
+	free(unit);
+}
+END_TEST
+
 Suite *mosctl_suite(void)
 {
 	Suite *s = suite_create("mosctl");
@@ -2066,6 +3035,7 @@ Suite *mosctl_suite(void)
 	TCase *check = tcase_create("check");
 	TCase *cfg = tcase_create("configfs");
 	TCase *help = tcase_create("helpers");
+	TCase *life = tcase_create("lifecycle");
 
 	tcase_add_checked_fixture(cli, setup, teardown);
 	tcase_add_loop_test(cli, test_cli_exit_status_and_messages, 0, N(cli_cases));
@@ -2120,6 +3090,28 @@ Suite *mosctl_suite(void)
 	tcase_add_test(help, test_netlink_status_message);
 	tcase_add_loop_test(help, test_key_parse, 0, N(key_cases));
 	tcase_add_test(help, test_man_page_lists_counters_and_drop_reasons);
+	tcase_add_loop_test(help, test_event_rendering, 0, N(event_cases));
+	tcase_add_test(help, test_event_sequence_text);
+	tcase_add_test(help, test_event_parse_rejects);
+	tcase_add_test(help, test_events_dispatch);
+	tcase_add_test(help, test_family_reply_events_group);
+	tcase_add_test(help, test_errno_names);
+	tcase_add_test(help, test_duration_format);
+	tcase_add_loop_test(help, test_last_shutdown_parse, 0, N(last_cases));
+	tcase_add_loop_test(help, test_shutdown_conclusion, 0, N(conclude_cases));
+	tcase_add_test(help, test_man_page_documents_the_lifecycle);
+	tcase_add_test(help, test_unit_file);
 	suite_add_tcase(s, help);
+
+	tcase_add_checked_fixture(life, start_setup, teardown);
+	tcase_add_test(life, test_shutdown_through_configfs);
+	tcase_add_test(life, test_shutdown_states);
+	tcase_add_loop_test(life, test_shutdown_interrupted, 0, 2);
+	tcase_add_test(life, test_start_brings_the_node_up);
+	tcase_add_test(life, test_start_options_override_etc);
+	tcase_add_loop_test(life, test_start_failures, 0, N(start_fail_cases));
+	tcase_add_test(life, test_start_loads_the_module);
+	tcase_set_timeout(life, 30);
+	suite_add_tcase(s, life);
 	return s;
 }

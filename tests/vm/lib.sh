@@ -214,7 +214,8 @@ add_local_addr() {
 # run: record the test as passed, write the end-of-run files guest.sh would write, then
 #   poweroff  `poweroff -f` (the kernel runs its reboot notifiers)
 #   crash     an immediate reset without any notifier (sysrq b), as if the guest died
-# Only for a test that is the last one of its run on this node.
+# Only for a test that is the last one of its run on this node. Peers can wait for
+# the moment with `wait_ending NODE`.
 end_guest() {
 	local out=$MOSIX_SCRATCH/node$MOSIX_NODE
 	printf '%s\tok\t%s\t%s\t0.0\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" >> "$out/results"
@@ -223,10 +224,17 @@ end_guest() {
 	dmesg > "$out/dmesg.log" 2>&1
 	cat /proc/sys/kernel/tainted > "$out/tainted.tmp" && mv "$out/tainted.tmp" "$out/tainted"
 	sync
+	# peers may time what follows from here
+	: > "$MOSIX_SCRATCH/barrier/__ending.$MOSIX_NODE"
 	case $1 in
 	poweroff) poweroff -f ;;
 	crash) echo 1 > /proc/sys/kernel/sysrq; echo b > /proc/sysrq-trigger ;;
 	esac
 	sleep 30
 	fail "end_guest $1: still running"
+}
+
+# wait_ending NODE: wait (60 s at most) until NODE is about to end its guest
+wait_ending() {
+	wait_for 60 test -e "$MOSIX_SCRATCH/barrier/__ending.$1" || fail "node $1 never ended its guest"
 }

@@ -104,6 +104,56 @@ static const struct command commands[] = {
 			"from the installed node table; exit 1 if the table does not have it.\n",
 	},
 	{
+		.name = "shutdown",
+		.fn = mosctl_cmd_shutdown,
+		.summary = "take this node out of the cluster, showing every stage live",
+		.usage = "shutdown [--timeout SEC]",
+		.help = "  -t, --timeout SEC\n"
+			"                   bound the quiesce stage by SEC seconds (1..3600)\n"
+			"                   for this shutdown (configfs shutdown_timeout_ms,\n"
+			"                   restored afterwards); default: its current value\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"Writes 0 to configfs pe and prints the stages as the kernel runs them:\n"
+			"evacuate, withdraw, wake, quiesce, notifier, transport. If one fails,\n"
+			"the kernel undoes the finished ones and the node stays up: the failed\n"
+			"stage and the reason are printed. Ctrl-C interrupts the wait of quiesce\n"
+			"and rolls back. Exit status: 0 the node left the cluster (or was already\n"
+			"off), 1 failed and rolled back, 2 usage, 130 interrupted and rolled back.\n",
+	},
+	{
+		.name = "monitor",
+		.fn = mosctl_cmd_monitor,
+		.summary = "print the module's events as they happen, until interrupted",
+		.usage = "monitor [--json]",
+		.help = "  --json           one JSON object per line: event (stage-begin,\n"
+			"                   stage-done, stage-failed, stage-undone, state), op\n"
+			"                   (bringup, shutdown, none), stage, duration_us, errno,\n"
+			"                   error, state, pe; absent fields are left out\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"Streams the stages of every bring-up and shutdown and every state\n"
+			"change; SIGINT or SIGTERM ends it (exit 0).\n",
+	},
+	{
+		.name = "start",
+		.fn = mosctl_cmd_start,
+		.summary = "load the module and bring this node up from /etc/mosix",
+		.usage = "start [--map MAP] [--key-file KEYFILE] [--pe PE]",
+		.help = "  --map MAP        the node table (default /etc/mosix/mosix.map)\n"
+			"  --key-file KEYFILE\n"
+			"                   the cluster key (default /etc/mosix/key)\n"
+			"  --pe PE          this node's number; default: the one PE of MAP\n"
+			"                   that holds a local address\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"What mosix.service runs: checks MAP and KEYFILE, loads the module\n"
+			"(modprobe mosix) unless it is loaded, installs the key and the table and\n"
+			"brings the node up, printing the stages. A node already up as that PE\n"
+			"with that table is left alone (\"already up\"). $MOSIX_ETC replaces\n"
+			"/etc/mosix.\n",
+	},
+	{
 		.name = "help",
 		.fn = cmd_help,
 		.summary = "show the commands, or the help of one command",

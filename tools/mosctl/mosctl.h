@@ -24,12 +24,19 @@ enum {
 	MOSCTL_EXIT_OK = 0,
 	MOSCTL_EXIT_FAIL = 1,	/* the command ran and failed */
 	MOSCTL_EXIT_USAGE = 2,	/* bad command line; nothing was done */
+	MOSCTL_EXIT_INTR = 130,	/* shutdown: interrupted by SIGINT, rolled back */
 };
 
 /* environment: configfs directory (default below) and generic netlink family */
 #define MOSCTL_ENV_CONFIGFS	"MOSIX_CONFIGFS"
 #define MOSCTL_CONFIGFS_DIR	"/sys/kernel/config/mosix"
 #define MOSCTL_ENV_FAMILY	"MOSIX_GENL_FAMILY"
+/* start: the directory of mosix.map and key (default below) */
+#define MOSCTL_ENV_ETC		"MOSIX_ETC"
+#define MOSCTL_ETC_DIR		"/etc/mosix"
+/* start: the program that loads the module (default below), for tests */
+#define MOSCTL_ENV_MODPROBE	"MOSIX_MODPROBE"
+#define MOSCTL_MODPROBE		"/sbin/modprobe"
 
 /* cli.c */
 int mosctl_main(int argc, char **argv);
@@ -53,6 +60,9 @@ int mosctl_cmd_isup(int argc, char **argv);
 int mosctl_cmd_getload(int argc, char **argv);
 int mosctl_cmd_getspeed(int argc, char **argv);
 int mosctl_cmd_whois(int argc, char **argv);
+int mosctl_cmd_shutdown(int argc, char **argv);
+int mosctl_cmd_monitor(int argc, char **argv);
+int mosctl_cmd_start(int argc, char **argv);
 
 /* configfs.c: files of the configfs directory (pe, table, state, key) */
 /* the directory: $MOSIX_CONFIGFS if set and not empty, else the default */
@@ -81,6 +91,7 @@ struct mosctl_nl {
 	uint32_t portid;
 	uint32_t seq;
 	uint16_t family;
+	uint32_t events_group;	/* id of the "events" group, 0: none */
 	char *buf;		/* receive buffer */
 	size_t buf_size;
 	char ext_msg[256];	/* extended ack message of the last reply */
@@ -122,11 +133,32 @@ struct mosctl_node {
 	uint32_t age_ms;
 };
 
+struct mosctl_event;
+
 /* the family name: $MOSIX_GENL_FAMILY if set (tests), else "mosix" */
 const char *mosctl_nl_family_name(void);
 /* 0, -ENOENT if the family does not exist, other -errno */
 int mosctl_nl_open(struct mosctl_nl *nl);
 void mosctl_nl_close(struct mosctl_nl *nl);
+/*
+ * A CTRL_CMD_GETFAMILY reply: the family id and the id of its multicast
+ * group "events" (0 if it has none). 0 or -EBADMSG.
+ */
+int mosctl_nl_parse_family(const struct nlmsghdr *nlh, uint16_t *id,
+			   uint32_t *events_group);
+/*
+ * Join the "events" group (NETLINK_ADD_MEMBERSHIP): 0, -ENOPROTOOPT if the
+ * family has no such group, other -errno.
+ */
+int mosctl_nl_subscribe_events(struct mosctl_nl *nl);
+/*
+ * One non-blocking read of the events socket: each event to cb. The number
+ * of events, -EAGAIN if nothing is waiting, -ENOBUFS if the kernel dropped
+ * events (the receive buffer ran full), other -errno.
+ */
+int mosctl_nl_recv_events(struct mosctl_nl *nl,
+			  void (*cb)(const struct mosctl_event *ev, void *data),
+			  void *data);
 /* "mosctl: WHAT: STRERROR[: kernel's extack message]" */
 void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err);
 /* an NLMSG_ERROR: 0 for an ack, else -errno; its extack message to ext_msg */
@@ -192,6 +224,122 @@ int mosctl_key_parse(const char *text, size_t len, struct mosctl_key *key,
 int mosctl_key_load(const char *path, struct mosctl_key *key);
 /* overwrite the key in memory */
 void mosctl_key_wipe(struct mosctl_key *key);
+
+/*
+ * setpe.c, shared with start: a map file read and validated (errors
+ * "mosctl: MAP:LINE: REASON" printed; 0 or -1), this node's PE in it (the
+ * errors name pe_option, the option that would give the PE), and the
+ * installation of its text as the node table (netlink, else configfs).
+ */
+struct mosctl_map_file {
+	const char *name;	/* for messages: the path or <stdin> */
+	char *text;
+	size_t len;
+	struct mosix_map map;
+};
+
+int mosctl_map_file_load(const char *path, struct mosctl_map_file *m);
+void mosctl_map_file_free(struct mosctl_map_file *m);
+int mosctl_find_own_pe(const struct mosctl_map_file *m, const char *pe_option,
+		       uint32_t *pe);
+int mosctl_install_table(const struct mosctl_map_file *m);
+
+/* events.c: the events of the multicast group "events" */
+struct mosctl_event {
+	uint32_t kind;		/* enum mosix_event_kind */
+	uint32_t op;		/* enum mosix_event_op */
+	char stage[32];		/* characters other than [A-Za-z0-9._-] as '?' */
+	uint32_t duration_us;
+	uint32_t err;		/* positive errno */
+	uint32_t state;		/* enum mosix_state */
+	uint32_t pe;
+	bool has_op, has_stage, has_duration, has_errno, has_state, has_pe;
+};
+
+/*
+ * One MOSIX_CMD_EVENT message: 0; -ENOMSG for another command; -EBADMSG if
+ * malformed (no kind, a stage event without its stage, a wrong size, a
+ * stage name of 32 bytes or more). Unknown attributes are skipped.
+ */
+int mosctl_event_parse(const struct nlmsghdr *nlh, struct mosctl_event *ev);
+/* each event of family among the messages of buf to cb; returns how many */
+int mosctl_events_dispatch(const void *buf, size_t len, uint16_t family,
+			   void (*cb)(const struct mosctl_event *ev, void *data),
+			   void *data);
+/* "stage-begin", "stage-done", "stage-failed", "stage-undone", "state" */
+const char *mosctl_event_kind_name(uint32_t kind);
+/* "bringup", "shutdown", "none" ("unknown" outside the enum) */
+const char *mosctl_event_op_name(uint32_t op);
+
+#define MOSCTL_EVENTS_JSON	1u	/* one JSON object per line */
+#define MOSCTL_EVENTS_OP	2u	/* text: "shutdown: " before a stage */
+/*
+ * Text: "STAGE ..." at its begin, completed on the same line by its outcome
+ * (" done (0.3 ms)", " FAILED: REASON", " undone (0.1 ms)") unless another
+ * event comes between; "state: STATE (PE N)". Flushed after every event.
+ */
+struct mosctl_event_printer {
+	FILE *f;
+	unsigned int flags;
+	bool open;		/* a "STAGE ..." line waits for its outcome */
+	char stage[32];
+	uint32_t op;
+};
+
+void mosctl_event_printer_init(struct mosctl_event_printer *p, FILE *f,
+			       unsigned int flags);
+void mosctl_event_print(struct mosctl_event_printer *p,
+			const struct mosctl_event *ev);
+/* finish a line left open */
+void mosctl_event_printer_end(struct mosctl_event_printer *p);
+
+/* "ETIMEDOUT" (also the kernel's own codes, e.g. ENOTSUPP), else "errno N" in buf */
+const char *mosctl_errno_name(int err, char *buf, size_t size);
+/* "ETIMEDOUT", "-110" or "110" -> 110; 0 if unknown */
+int mosctl_errno_from_name(const char *name);
+/* microseconds -> "0.3 ms", "999.9 ms", "30.0 s" */
+char *mosctl_fmt_duration(char *buf, size_t size, uint32_t us);
+
+/* configfs last_shutdown: none | ok | rolled-back stage=NAME error=ERRNO-NAME */
+enum mosctl_last_result {
+	MOSCTL_LAST_NONE,
+	MOSCTL_LAST_OK,
+	MOSCTL_LAST_ROLLED_BACK,
+};
+
+struct mosctl_last_shutdown {
+	enum mosctl_last_result result;
+	char stage[32];		/* for ROLLED_BACK */
+	char error[32];		/* the name as written, e.g. "ETIMEDOUT" */
+	int err;		/* its errno, 0 if unknown to mosctl */
+};
+
+/* 0, or -EINVAL if text (blanks around it allowed) is none of the above */
+int mosctl_last_shutdown_parse(const char *text, size_t len,
+			       struct mosctl_last_shutdown *ls);
+
+/* shutdown.c: what the shutdown command concludes once the write returned */
+struct mosctl_shutdown_outcome {
+	int err;		/* errno of the write of 0 to pe, 0: success */
+	int signo;		/* the signal that interrupted it, 0: none */
+	uint32_t pe;		/* the PE before the shutdown */
+	/* the first stage that failed, from the events */
+	bool failed_seen;
+	char failed_stage[32];
+	uint32_t failed_err;
+	/* configfs after the write: last_shutdown and state (NULL: unreadable) */
+	const char *last_shutdown;
+	const char *state;
+	uint32_t timeout_ms;	/* shutdown_timeout_ms, 0: unknown */
+};
+
+/*
+ * The final lines ("node left the cluster" on out; the failure, its stage
+ * and reason and the rollback as one "mosctl: " line on err) and the exit
+ * status: 0, 1, or 128 + the signal (130 for SIGINT).
+ */
+int mosctl_shutdown_conclude(FILE *out, FILE *err,
+			     const struct mosctl_shutdown_outcome *o);
 
 /* status.c */
 const char *mosctl_state_name(uint32_t state);

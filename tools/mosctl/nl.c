@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
@@ -27,6 +28,8 @@
 #define DUMP_RETRIES	5
 /* the canonical text of the largest table is below 8 MiB; allow slack */
 #define TABLE_READ_MAX	(2 * MOSIX_TABLE_TEXT_MAX)
+/* receive buffer of an events socket: a burst of events fits */
+#define EVENTS_RCVBUF	(1 << 20)
 
 const char *mosctl_nl_family_name(void)
 {
@@ -180,16 +183,54 @@ static int parse_genl(const struct nlmsghdr *nlh, const struct nlattr **tb,
 	       -EBADMSG : 0;
 }
 
-static int family_cb(const struct nlmsghdr *nlh, void *data)
+/* one CTRL_ATTR_MCAST_GROUPS entry: the id of the events group, if it is */
+static int mcast_group_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+	struct attrs a = { tb, CTRL_ATTR_MCAST_GRP_MAX };
+	uint32_t *group = data;
+
+	memset(tb, 0, sizeof(tb));
+	if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0 ||
+	    mnl_attr_parse_nested(attr, collect_cb, &a) < 0)
+		return MNL_CB_ERROR;
+	if (!tb[CTRL_ATTR_MCAST_GRP_NAME] || !tb[CTRL_ATTR_MCAST_GRP_ID] ||
+	    mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_NAME], MNL_TYPE_NUL_STRING) < 0 ||
+	    mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_ID], MNL_TYPE_U32) < 0)
+		return MNL_CB_ERROR;
+	if (!strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]),
+		    MOSIX_GENL_MCGRP_EVENTS))
+		*group = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	return MNL_CB_OK;
+}
+
+int mosctl_nl_parse_family(const struct nlmsghdr *nlh, uint16_t *id,
+			   uint32_t *events_group)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1];
-	uint16_t *id = data;
 
+	*id = 0;
+	*events_group = 0;
 	if (parse_genl(nlh, tb, CTRL_ATTR_MAX) || !tb[CTRL_ATTR_FAMILY_ID] ||
 	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) < 0)
 		return -EBADMSG;
 	*id = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (!*id)
+		return -EBADMSG;
+	/* a module without the group (older than the events): group 0 */
+	if (tb[CTRL_ATTR_MCAST_GROUPS] &&
+	    (mnl_attr_validate(tb[CTRL_ATTR_MCAST_GROUPS], MNL_TYPE_NESTED) < 0 ||
+	     mnl_attr_parse_nested(tb[CTRL_ATTR_MCAST_GROUPS], mcast_group_cb,
+				   events_group) < 0))
+		return -EBADMSG;
 	return 0;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct mosctl_nl *nl = data;
+
+	return mosctl_nl_parse_family(nlh, &nl->family, &nl->events_group);
 }
 
 static int resolve_family(struct mosctl_nl *nl)
@@ -197,7 +238,6 @@ static int resolve_family(struct mosctl_nl *nl)
 	char buf[MNL_NLMSG_HDRLEN + 64 + GENL_NAMSIZ] = { 0 };
 	const char *name = mosctl_nl_family_name();
 	struct nlmsghdr *nlh;
-	uint16_t id = 0;
 	int err;
 
 	if (strlen(name) >= GENL_NAMSIZ)
@@ -205,13 +245,48 @@ static int resolve_family(struct mosctl_nl *nl)
 	nlh = put_request(buf, GENL_ID_CTRL, NLM_F_ACK, ++nl->seq,
 			  CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
-	err = transact(nl, nlh, family_cb, &id, NULL);
+	err = transact(nl, nlh, family_cb, nl, NULL);
 	if (err)
 		return err;
-	if (!id)
-		return -EBADMSG;
-	nl->family = id;
+	return nl->family ? 0 : -EBADMSG;
+}
+
+int mosctl_nl_subscribe_events(struct mosctl_nl *nl)
+{
+	int fd = mnl_socket_get_fd(nl->sock), size = EVENTS_RCVBUF;
+	unsigned int group = nl->events_group;
+
+	if (!group)
+		return -ENOPROTOOPT;
+	/* room for a burst of events; FORCE only works for root */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return -errno;
 	return 0;
+}
+
+int mosctl_nl_recv_events(struct mosctl_nl *nl,
+			  void (*cb)(const struct mosctl_event *ev, void *data),
+			  void *data)
+{
+	struct sockaddr_nl sender;
+	struct iovec iov = { nl->buf, nl->buf_size };
+	struct msghdr msg = {
+		.msg_name = &sender, .msg_namelen = sizeof(sender),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n = recvmsg(mnl_socket_get_fd(nl->sock), &msg, MSG_DONTWAIT);
+
+	if (n < 0)
+		return -errno;
+	if (msg.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	/* only the kernel sends to the group */
+	if (msg.msg_namelen != sizeof(sender) || sender.nl_pid)
+		return 0;
+	return mosctl_events_dispatch(nl->buf, (size_t)n, nl->family, cb, data);
 }
 
 int mosctl_nl_open(struct mosctl_nl *nl)

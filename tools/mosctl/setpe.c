@@ -40,14 +40,6 @@ struct setpe_args {
 	uint32_t pe;
 };
 
-/* a map given on the command line, read and validated */
-struct map_file {
-	const char *name;	/* for messages: the path or <stdin> */
-	char *text;
-	size_t len;
-	struct mosix_map map;
-};
-
 /*
  * openMosix spelled it "-off", which getopt would take for -o -f f: a copy
  * of argv with a "-off" that is not an option's argument made "--off".
@@ -242,7 +234,7 @@ static int read_text(const char *path, const char *name, char **text,
 }
 
 /* read and validate the map; errors as "MAP:LINE: REASON" */
-static int load_map(const char *path, struct map_file *m)
+int mosctl_map_file_load(const char *path, struct mosctl_map_file *m)
 {
 	struct mosix_map_error e;
 
@@ -262,14 +254,15 @@ static int load_map(const char *path, struct map_file *m)
 	return 0;
 }
 
-static void free_map(struct map_file *m)
+void mosctl_map_file_free(struct mosctl_map_file *m)
 {
 	mosix_map_free(&m->map);
 	free(m->text);
 }
 
 /* this node's PE: the one PE of the map that holds a local address */
-static int find_own_pe(const struct map_file *m, uint32_t *pe)
+int mosctl_find_own_pe(const struct mosctl_map_file *m, const char *pe_option,
+		       uint32_t *pe)
 {
 	struct mosctl_match *matches;
 	struct mosix_addr *addrs;
@@ -288,10 +281,11 @@ static int find_own_pe(const struct map_file *m, uint32_t *pe)
 	}
 	err = mosctl_pick_pe(&m->map, addrs, n, pe, matches, &nmatches);
 	if (err == -ENOENT) {
-		mosctl_err("%s: no local address is in the map, use -p PE", m->name);
+		mosctl_err("%s: no local address is in the map, use %s PE", m->name,
+			   pe_option);
 	} else if (err) {
-		mosctl_err("%s: local addresses of several nodes are in the map, use -p PE; candidates (PE ADDRESS):",
-			   m->name);
+		mosctl_err("%s: local addresses of several nodes are in the map, use %s PE; candidates (PE ADDRESS):",
+			   m->name, pe_option);
 		for (i = 0; i < nmatches; i++) {
 			char a[MOSIX_ADDR_STRLEN];
 
@@ -305,7 +299,7 @@ static int find_own_pe(const struct map_file *m, uint32_t *pe)
 }
 
 /* netlink if the family is there, else configfs for a table that fits */
-static int install_table(const struct map_file *m)
+int mosctl_install_table(const struct mosctl_map_file *m)
 {
 	char what[256];
 	struct mosctl_nl nl;
@@ -332,13 +326,13 @@ static int install_table(const struct map_file *m)
 static int setpe_write(const struct setpe_args *a)
 {
 	struct mosctl_key key;
-	struct map_file m;
+	struct mosctl_map_file m;
 	char value[16], what[64];
 	uint32_t pe = a->pe, cur;
 	int ret = MOSCTL_EXIT_FAIL;
 
 	memset(&key, 0, sizeof(key));
-	if (load_map(a->file, &m))
+	if (mosctl_map_file_load(a->file, &m))
 		return MOSCTL_EXIT_FAIL;
 	if (a->key_file && mosctl_key_load(a->key_file, &key))
 		goto out;
@@ -346,7 +340,7 @@ static int setpe_write(const struct setpe_args *a)
 		mosctl_err("%s: PE %u is not in the map", m.name, pe);
 		goto out;
 	}
-	if (!a->have_pe && find_own_pe(&m, &pe))
+	if (!a->have_pe && mosctl_find_own_pe(&m, "-p", &pe))
 		goto out;
 
 	/*
@@ -365,7 +359,7 @@ static int setpe_write(const struct setpe_args *a)
 	if (a->key_file &&
 	    mosctl_configfs_write("key", key.hex, key.len, "setting the cluster key"))
 		goto out;
-	if (install_table(&m))
+	if (mosctl_install_table(&m))
 		goto out;
 	snprintf(value, sizeof(value), "%u", pe);
 	snprintf(what, sizeof(what), "the table is installed, but setting PE %u failed", pe);
@@ -374,19 +368,19 @@ static int setpe_write(const struct setpe_args *a)
 	ret = MOSCTL_EXIT_OK;
 out:
 	mosctl_key_wipe(&key);
-	free_map(&m);
+	mosctl_map_file_free(&m);
 	return ret;
 }
 
 static int setpe_check(const struct setpe_args *a)
 {
-	struct map_file m;
+	struct mosctl_map_file m;
 
-	if (load_map(a->file, &m))
+	if (mosctl_map_file_load(a->file, &m))
 		return MOSCTL_EXIT_FAIL;
 	printf("%s: OK, %u nodes, %u entries\n", m.name, m.map.nr_nodes,
 	       mosix_map_nr_entries(&m.map));
-	free_map(&m);
+	mosctl_map_file_free(&m);
 	return MOSCTL_EXIT_OK;
 }
 

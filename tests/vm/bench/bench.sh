@@ -35,3 +35,13 @@ print("info daemon over %d ticks: %.3f ms CPU per tick (kthread utime+stime), "
 PY
 	unload_mosix
 }
+
+# bring-up and shutdown latency of an idle node, with the stage breakdown
+t_bench_bringup_and_shutdown_latency() {
+	load_mosix
+	set_test_key
+	write_expect "$CFG/table" "1 10.99.0.1 3" OK
+	python3 "$MOSIX_TOP/tests/vm/bench_shutdown.py" >> "$MOSIX_SCRATCH/bench.out" 2>&1 ||
+		fail "$(tail -n 5 "$MOSIX_SCRATCH/bench.out")"
+	unload_mosix
+}

@@ -17,6 +17,7 @@ t_dead_node3_is_marked_down_by_age() {
 	if [ "$MOSIX_NODE" = 3 ]; then
 		end_guest crash
 	fi
+	wait_ending 3
 	wait_for 30 status_in 3 "down leaving" || fail "node 3 still $(node_field 3 status) here"
 	status_is 3 down || fail "a dead node reported $(node_field 3 status), not down"
 	unload_mosix
