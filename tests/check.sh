@@ -67,7 +67,7 @@ tests/dkms.sh "${kernels[@]}" > "$out/dkms.log" 2>&1
 record "dkms add, build and install for every kernel" $? "$out/dkms.log"
 
 # --- VM suites
-single=(tests/vm/cases/smoke.sh tests/vm/cases/configfs.sh tests/vm/cases/netlink.sh tests/vm/cases/shutdown.sh)
+single=(tests/vm/cases/smoke.sh tests/vm/cases/configfs.sh tests/vm/cases/netlink.sh tests/vm/cases/shutdown.sh tests/vm/cases/lifecycle.sh)
 [ -f tests/vm/cases/mosctl.sh ] && single+=(tests/vm/cases/mosctl.sh)
 single+=(tests/vm/cases/dkms.sh)
 multi=(tests/vm/cases/net3.sh tests/vm/cases/cluster.sh)
