@@ -119,7 +119,7 @@ install: mosctl
 	install -D -m 0644 tools/mosix.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/mosix.service
 
 dkms-install:
-	tests/dkms.sh install
+	tests/dkms.sh
 
 clean:
 	rm -rf build

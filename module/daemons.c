@@ -4,10 +4,10 @@
  * mosix_mig) and learns that they applied it: a generation number. A waker
  * bumps it and wakes them; each daemon acknowledges the generation it has
  * applied and says whether it is idle (no work in flight). The shutdown's
- * quiesce stage waits for both acknowledgements.
+ * quiesce stage waits for both acknowledgments.
  *
  * fault_stall=info|mig (root, tests only) makes that daemon withhold its
- * acknowledgement until the parameter is cleared.
+ * acknowledgment until the parameter is cleared.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -17,7 +17,7 @@
 
 static char fault_stall[16];
 module_param_string(fault_stall, fault_stall, sizeof(fault_stall), 0600);
-MODULE_PARM_DESC(fault_stall, "tests: info|mig withholds its acknowledgement until cleared");
+MODULE_PARM_DESC(fault_stall, "tests: info|mig withholds its acknowledgment until cleared");
 
 static DECLARE_WAIT_QUEUE_HEAD(ack_wq);
 static u32 cur_gen;
@@ -57,12 +57,14 @@ bool mosix_daemon_stalled(enum mosix_daemon d)
 void mosix_daemon_ack(enum mosix_daemon d, u32 gen, bool idle)
 {
 	WRITE_ONCE(acks[d].idle, idle);
+	/* release: whoever sees gen acknowledged also sees its idle flag */
 	smp_store_release(&acks[d].gen, gen);
 	wake_up_all(&ack_wq);
 }
 
 void mosix_daemon_acked(enum mosix_daemon d, u32 *gen, bool *idle)
 {
+	/* acquire: pairs with the release in mosix_daemon_ack() */
 	*gen = smp_load_acquire(&acks[d].gen);
 	*idle = READ_ONCE(acks[d].idle);
 }
@@ -71,6 +73,7 @@ void mosix_daemon_acked(enum mosix_daemon d, u32 *gen, bool *idle)
 void mosix_daemons_wake(bool active)
 {
 	WRITE_ONCE(cur_active, active);
+	/* release: a daemon that sees the new generation sees its configuration */
 	smp_store_release(&cur_gen, cur_gen + 1);
 	mosix_info_wake();
 	mosix_mig_wake();
@@ -82,6 +85,7 @@ static bool all_acked(void)
 	int d;
 
 	for (d = 0; d < MOSIX_NR_DAEMONS; d++)
+		/* acquire: pairs with the release in mosix_daemon_ack() */
 		if (smp_load_acquire(&acks[d].gen) != gen || !READ_ONCE(acks[d].idle))
 			return false;
 	return true;
@@ -117,5 +121,6 @@ void mosix_daemons_reset(void)
 		WRITE_ONCE(acks[d].idle, false);
 	}
 	WRITE_ONCE(cur_active, true);
+	/* release: as in mosix_daemons_wake() */
 	smp_store_release(&cur_gen, cur_gen + 1 ? cur_gen + 1 : 1);
 }

@@ -490,7 +490,7 @@ static void flush_socket(unsigned int drain_ms, unsigned int device_ms)
 
 	while (info.sock && sk_wmem_alloc_get(info.sock->sk) > 0 &&
 	       time_before(jiffies, end))
-		msleep(10);
+		msleep(20);
 	msleep(device_ms);
 }
 

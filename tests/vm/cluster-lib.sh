@@ -29,3 +29,12 @@ join() {
 
 others() { local n; for n in 1 2 3; do [ "$n" = "$MOSIX_NODE" ] || echo "$n"; done; }
 
+
+# join_all [KEY]: join, then wait until this node sees both others up
+join_all() {
+	local n
+	join "$@"
+	barrier up
+	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
+	barrier all-up
+}

@@ -9,11 +9,7 @@ CASE_TIMEOUT=120
 source "$MOSIX_TOP/tests/vm/cluster-lib.sh"
 
 t_dead_node3_is_marked_down_by_age() {
-	join
-	barrier up
-	local n
-	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
-	barrier all-up
+	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
 		end_guest crash
 	fi

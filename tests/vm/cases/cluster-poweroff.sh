@@ -12,11 +12,7 @@ source "$MOSIX_TOP/tests/vm/cluster-lib.sh"
 INTERVAL=1000
 
 t_poweroff_after_a_rollback_still_sends_the_leave_notice() {
-	join
-	barrier up
-	local n
-	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
-	barrier all-up
+	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
 		echo notifier > /sys/module/mosix/parameters/fault_stage
 		write_expect "$CFG/pe" 0 EIO

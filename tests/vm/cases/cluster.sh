@@ -45,11 +45,7 @@ t_cpu_hog_on_node2_shows_on_nodes_1_and_3() {
 t_pe_0_on_node3_is_seen_leaving_within_two_ticks() {
 	# 1 s ticks: two of them cover a status query in an emulated guest
 	local INTERVAL=1000
-	join
-	barrier up
-	local n
-	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
-	barrier all-up
+	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
 		write_expect "$CFG/pe" 0 OK
 		barrier left
@@ -63,11 +59,7 @@ t_pe_0_on_node3_is_seen_leaving_within_two_ticks() {
 }
 
 t_silent_node_is_marked_down_by_age() {
-	join
-	barrier up
-	local n
-	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
-	barrier all-up
+	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
 		# as if the guest died: no leave notice, nothing more on the wire
 		ip link set eth0 down
@@ -142,11 +134,7 @@ t_hostile_datagrams_are_dropped_counted_and_change_nothing() {
 }
 
 t_node3_shutdown_failing_at_transport_rolls_back_and_stays_up() {
-	join
-	barrier up
-	local n
-	for n in $(others); do wait_for 15 status_is "$n" up || fail "node $n never up"; done
-	barrier all-up
+	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
 		echo transport > /sys/module/mosix/parameters/fault_stage
 		write_expect "$CFG/pe" 0 EIO
