@@ -74,7 +74,7 @@ t_silent_node_is_marked_down_by_age() {
 }
 
 t_views_converge_with_5_percent_loss() {
-	modprobe sch_netem || skip "no sch_netem"
+	modprobe sch_netem || fail "cannot load sch_netem"
 	tc qdisc add dev eth0 root netem loss 5% || fail "cannot add netem"
 	join
 	barrier up

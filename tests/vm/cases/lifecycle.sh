@@ -4,6 +4,10 @@
 CASE_TIMEOUT=120
 M=$MOSCTL
 PARAM=/sys/module/mosix/parameters
+# only this node's own address: earlier case files may have added others to lo,
+# and `mosctl start` must find exactly one PE of the map here
+ip -4 addr flush dev lo scope global
+ip -6 addr flush dev lo scope global
 add_local_addr 10.99.0.1
 export MOSIX_ETC=/tmp/etc MOSIX_MODPROBE=$MOSIX_TOP/tests/vm/modprobe-build-tree.sh
 
@@ -145,10 +149,12 @@ t_unit_command_lines() {
 	kv=$(uname -r)
 	mkdir -p /tmp/ov/etc /tmp/ov/etcw /tmp/ov/mod /tmp/ov/modw
 	mount -t overlay overlay -o lowerdir=/etc,upperdir=/tmp/ov/etc,workdir=/tmp/ov/etcw /etc ||
-		skip "no overlay on /etc"
+		fail "no overlay on /etc"
 	mount -t overlay overlay -o lowerdir=/lib/modules/$kv,upperdir=/tmp/ov/mod,workdir=/tmp/ov/modw \
-		/lib/modules/$kv || skip "no overlay on /lib/modules"
-	mount -t tmpfs tmpfs /usr/local/sbin || skip "no tmpfs on /usr/local/sbin"
+		/lib/modules/$kv || { umount /etc; fail "no overlay on /lib/modules"; }
+	mount -t tmpfs tmpfs /usr/local/sbin || { umount /lib/modules/$kv /etc; fail "no tmpfs on /usr/local/sbin"; }
+	# whatever happens, later tests get the real /etc and /lib/modules back
+	trap "umount /usr/local/sbin /lib/modules/$kv /etc 2>/dev/null" EXIT
 	cp "$MOSCTL" /usr/local/sbin/mosctl
 	modprobe configfs
 	# a module index of mosix alone (configfs is loaded): depmod -a on 9p is slow
@@ -187,5 +193,4 @@ t_unit_command_lines() {
 	out=$($stop 2>&1); rc=$?
 	[ $rc = 0 ] && [ "$out" = "node is already off (the mosix module is not loaded)" ] ||
 		fail "ExecStop without module: $out"
-	umount /usr/local/sbin /lib/modules/$kv /etc
 }
