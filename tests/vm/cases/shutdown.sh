@@ -3,7 +3,7 @@
 # The staged shutdown with rollback and the staged bring-up: every stage's failure is
 # undone completely, signals and timeouts abort the quiesce wait, concurrent writers
 # get EBUSY, rmmod works in every state, and 200 cycles leak nothing.
-CASE_TIMEOUT=180
+CASE_TIMEOUT=240
 PARAM=/sys/module/mosix/parameters
 SIGWRITE="python3 $MOSIX_TOP/tests/vm/sigwrite.py"
 add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3
@@ -91,7 +91,7 @@ t_signal_during_quiesce_rolls_back_with_eintr() {
 	echo info > "$PARAM/fault_stall"
 	$SIGWRITE "$CFG/pe" 0 > /tmp/w.out &
 	local w=$!
-	wait_for 10 grep -qx stopping "$CFG/state" || fail "never stopping: $(cat "$CFG/state")"
+	wait_for 30 grep -qx stopping "$CFG/state" || fail "never stopping: $(cat "$CFG/state")"
 	sleep 0.5
 	kill -INT $w
 	wait $w
@@ -121,10 +121,10 @@ t_quiesce_timeout_rolls_back_with_etimedout() {
 t_writers_during_a_shutdown_get_ebusy_and_reads_work() {
 	up
 	echo info > "$PARAM/fault_stall"
-	write_expect "$CFG/shutdown_timeout_ms" 6000 OK
+	write_expect "$CFG/shutdown_timeout_ms" 30000 OK
 	$SIGWRITE "$CFG/pe" 0 > /tmp/w.out &
 	local w=$!
-	wait_for 10 grep -qx stopping "$CFG/state" || fail "never stopping"
+	wait_for 30 grep -qx stopping "$CFG/state" || fail "never stopping"
 	write_expect "$CFG/pe" 1 EBUSY
 	write_expect "$CFG/pe" 0 EBUSY
 	write_expect "$CFG/table" "1 10.99.0.1 3" EBUSY
@@ -133,10 +133,11 @@ t_writers_during_a_shutdown_get_ebusy_and_reads_work() {
 	cat "$CFG/table" "$CFG/pe" "$CFG/stats" > /dev/null || fail "reads failed"
 	# the module is pinned by the writer's open file: rmmod is refused, never hangs
 	if rmmod mosix 2>/dev/null; then fail "rmmod succeeded while stopping"; fi
-	wait $w
-	[ "$(cat /tmp/w.out)" = ETIMEDOUT ] || fail "writer got $(cat /tmp/w.out)"
+	# lifting the stall lets the shutdown finish
 	echo > "$PARAM/fault_stall"
-	assert_fully_up
+	wait $w
+	[ "$(cat /tmp/w.out)" = OK ] || fail "writer got $(cat /tmp/w.out)"
+	[ "$(cat "$CFG/last_shutdown")" = ok ] || fail "last_shutdown $(cat "$CFG/last_shutdown")"
 	unload_mosix
 }
 
