@@ -730,6 +730,9 @@ void mosix_info_reboot(void)
 	if (!READ_ONCE(info.running))
 		return;
 	mosix_info_thread_stop();
+	/* twice, in case the first is lost: nobody will ask again */
+	send_leave();
+	msleep(200);
 	send_leave();
 	flush_socket(300, 100);
 	close_socket();

@@ -76,10 +76,13 @@ static int node_reboot(struct notifier_block *nb, unsigned long action,
 	if (!mutex_trylock(&mosix_config_lock))
 		return NOTIFY_DONE;
 	if (cur_state == MOSIX_STATE_UP) {
+		u64 sent = mosix_info_stat(MOSIX_STAT_LEAVE_SENT);
+
 		set_state(MOSIX_STATE_STOPPING);
 		mosix_info_reboot();
 		mosix_mig_stop();
-		pr_info("node %u: leave notice sent on reboot\n", cur_pe);
+		pr_info("node %u: leave notice sent on reboot to %llu peers\n", cur_pe,
+			mosix_info_stat(MOSIX_STAT_LEAVE_SENT) - sent);
 	}
 	mutex_unlock(&mosix_config_lock);
 	return NOTIFY_DONE;
