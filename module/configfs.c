@@ -202,25 +202,15 @@ static ssize_t window_store(struct config_item *item, const char *page,
 	return err ? err : (ssize_t)count;
 }
 
-static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
-	[MOSIX_STAT_TICKS] = "ticks",
-	[MOSIX_STAT_TX_PACKETS] = "tx_packets",
-	[MOSIX_STAT_TX_BYTES] = "tx_bytes",
-	[MOSIX_STAT_TX_ERRORS] = "tx_errors",
-	[MOSIX_STAT_RX_ACCEPTED] = "rx_accepted",
-	[MOSIX_STAT_RX_BYTES] = "rx_bytes",
-	[MOSIX_STAT_LEAVE_SENT] = "leave_sent",
-};
-
 static ssize_t stats_show(struct config_item *item, char *page)
 {
 	ssize_t len = 0;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(stat_names); i++)
-		if (stat_names[i])
-			len += sysfs_emit_at(page, len, "%s %llu\n", stat_names[i],
-					     mosix_info_stat(i));
+	for (i = 0; i < MOSIX_STAT_DROP_BASE; i++)
+		if (mosix_info_stat_name(i))
+			len += sysfs_emit_at(page, len, "%s %llu\n",
+					     mosix_info_stat_name(i), mosix_info_stat(i));
 	for (i = 0; i < __MOSIX_INFO_DROP_MAX; i++)
 		len += sysfs_emit_at(page, len, "drop_%s %llu\n",
 				     mosix_info_drop_name(i),

@@ -55,6 +55,22 @@ const char *mosix_info_drop_name(unsigned int why)
 	return drop_names[why];
 }
 
+/* counters of enum mosix_stat below MOSIX_STAT_DROP_BASE, by name */
+static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
+	[MOSIX_STAT_TICKS]		= "ticks",
+	[MOSIX_STAT_TX_PACKETS]		= "tx_packets",
+	[MOSIX_STAT_TX_BYTES]		= "tx_bytes",
+	[MOSIX_STAT_TX_ERRORS]		= "tx_errors",
+	[MOSIX_STAT_RX_ACCEPTED]	= "rx_accepted",
+	[MOSIX_STAT_RX_BYTES]		= "rx_bytes",
+	[MOSIX_STAT_LEAVE_SENT]		= "leave_sent",
+};
+
+const char *mosix_info_stat_name(unsigned int stat)
+{
+	return stat < MOSIX_STAT_DROP_BASE ? stat_names[stat] : NULL;
+}
+
 /* big-endian, byte by byte: no alignment, no host order, no unaligned.h */
 static void put_be16(u8 *p, u16 v)
 {

@@ -67,6 +67,8 @@ struct mosix_info_entry {
 
 /* "bad_tag", ...; "unknown" for a value outside the enum */
 const char *mosix_info_drop_name(unsigned int why);
+/* "ticks", "tx_packets", ...; NULL for a value that names no counter */
+const char *mosix_info_stat_name(unsigned int stat);
 
 /*
  * Size check before the tag is computed: 0, or -EMSGSIZE with *why set to

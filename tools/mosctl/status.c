@@ -240,22 +240,7 @@ void mosctl_json_str(FILE *f, const char *s)
 
 /* --- rendering --------------------------------------------------------------- */
 
-struct counter {
-	enum mosix_stat id;
-	const char *name;	/* the JSON key */
-};
 
-static const struct counter counters[] = {
-	{ MOSIX_STAT_TICKS, "ticks" },
-	{ MOSIX_STAT_TX_PACKETS, "tx_packets" },
-	{ MOSIX_STAT_TX_BYTES, "tx_bytes" },
-	{ MOSIX_STAT_TX_ERRORS, "tx_errors" },
-	{ MOSIX_STAT_RX_ACCEPTED, "rx_accepted" },
-	{ MOSIX_STAT_RX_BYTES, "rx_bytes" },
-	{ MOSIX_STAT_LEAVE_SENT, "leave_sent" },
-};
-
-#define NR_COUNTERS (sizeof(counters) / sizeof(counters[0]))
 
 static bool node_known(const struct mosctl_node *n)
 {
@@ -286,12 +271,18 @@ static void json_node(FILE *f, const struct mosctl_node *n)
 
 static void json_stats(FILE *f, const struct mosctl_stats *s)
 {
+	const char *sep = "";
 	size_t i;
 
 	fputc('{', f);
-	for (i = 0; i < NR_COUNTERS; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", counters[i].name,
-			s->counter[counters[i].id]);
+	for (i = 0; i < MOSIX_STAT_DROP_BASE; i++) {
+		const char *name = mosix_info_stat_name((unsigned int)i);
+
+		if (!name)
+			continue;
+		fprintf(f, "%s\"%s\":%" PRIu64, sep, name, s->counter[i]);
+		sep = ",";
+	}
 	fputs(",\"drops\":{", f);
 	for (i = 0; i < MOSCTL_NR_DROPS; i++) {
 		if (i)
