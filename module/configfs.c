@@ -166,7 +166,7 @@ static ssize_t info_interval_ms_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%u\n", READ_ONCE(mosix_info_interval_ms));
 }
 
-/* takes effect at the next tick, also while up */
+/* takes effect at the next tick, also while up (the maximum age follows) */
 static ssize_t info_interval_ms_store(struct config_item *item,
 				      const char *page, size_t count)
 {
@@ -179,8 +179,8 @@ static ssize_t info_interval_ms_store(struct config_item *item,
 			   MOSIX_INFO_INTERVAL_MIN_MS, MOSIX_INFO_INTERVAL_MAX_MS, &v);
 	if (err)
 		return err;
-	WRITE_ONCE(mosix_info_interval_ms, v);
-	return count;
+	err = mosix_node_set_interval(v);
+	return err ? err : (ssize_t)count;
 }
 
 static ssize_t window_show(struct config_item *item, char *page)
@@ -220,7 +220,41 @@ static ssize_t stats_show(struct config_item *item, char *page)
 
 static ssize_t last_shutdown_show(struct config_item *item, char *page)
 {
-	return sysfs_emit(page, "%s\n", mosix_node_last_shutdown());
+	char buf[sizeof_field(struct mosix_node, last_shutdown)];
+
+	mosix_node_last_shutdown(buf, sizeof(buf));
+	return sysfs_emit(page, "%s\n", buf);
+}
+
+static ssize_t epoch_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%llu\n", mosix_info_epoch());
+}
+
+/* the floor of the next bring-up's epoch (mosctl start keeps a counter) */
+static ssize_t epoch_store(struct config_item *item, const char *page,
+			   size_t count)
+{
+	const char *s = page;
+	size_t len;
+	u64 v;
+	int err;
+
+	if (!may_write("epoch"))
+		return -EPERM;
+	len = trim(&s, count);
+	err = mosix_parse_decimal_u64(s, len, MOSIX_EPOCH_MAX, &v);
+	if (!err && !v)
+		err = -ERANGE;
+	if (err) {
+		pr_info_ratelimited("epoch: '%.*s' refused: %s 1..%llu\n",
+				    (int)min_t(size_t, len, 32), s,
+				    err == -EINVAL ? "not a decimal number in" :
+				    "out of range", MOSIX_EPOCH_MAX);
+		return err;
+	}
+	err = mosix_node_set_epoch(v);
+	return err ? err : (ssize_t)count;
 }
 
 static ssize_t shutdown_timeout_ms_show(struct config_item *item, char *page)
@@ -258,7 +292,7 @@ static ssize_t daemons_show(struct config_item *item, char *page)
 	len += sysfs_emit_at(page, len, "mig %s acked=%u idle=%d\n",
 			     mosix_mig_running() ? "running" : "stopped", gen, idle);
 	len += sysfs_emit_at(page, len, "generation %u\nguests %s\n",
-			     mosix_daemons_gen(),
+			     mosix_daemons_config(NULL),
 			     mosix_mig_guests_blocked() ? "blocked" : "accepted");
 	return len;
 }
@@ -278,6 +312,7 @@ CONFIGFS_ATTR_RO(, stats);
 CONFIGFS_ATTR_RO(, last_shutdown);
 CONFIGFS_ATTR(, shutdown_timeout_ms);
 CONFIGFS_ATTR_RO(, daemons);
+CONFIGFS_ATTR(, epoch);
 
 static struct configfs_attribute *mosix_attrs[] = {
 	&attr_pe,
@@ -290,6 +325,7 @@ static struct configfs_attribute *mosix_attrs[] = {
 	&attr_last_shutdown,
 	&attr_shutdown_timeout_ms,
 	&attr_daemons,
+	&attr_epoch,
 	NULL,
 };
 

@@ -9,8 +9,16 @@
  *
  * The socket's data_ready callback only wakes the thread: all parsing and
  * crypto run in the thread, never in softirq, so the receive path never
- * blocks a sender. Lock order: mosix_config_lock > info_lock (spinlock,
- * guards the view and the replay state).
+ * blocks a sender. What a forged datagram can cost is bounded: the cheap
+ * checks (length, header, sender in the table at that address, a per-peer
+ * budget) come before the HMAC, the thread takes a bounded batch per jiffy
+ * and yields between batches.
+ *
+ * Locks (order: mosix_config_lock > io_lock > info_lock): io_lock is a
+ * mutex held by everything that uses the socket, the peers or the buffers
+ * (sending and receiving sleep, so RCU cannot cover the socket); closing
+ * or swapping the socket takes it too, so no reader outlives the socket.
+ * info_lock (spinlock, BH) guards the view and the epoch, which dumps read.
  */
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
@@ -26,7 +34,8 @@
 #include <linux/sched/loadavg.h>
 #include <linux/slab.h>
 #include <linux/tick.h>
-#include <linux/xarray.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
 #include <net/sock.h>
 #include "mosix.h"
 
@@ -34,32 +43,63 @@
 unsigned int mosix_info_interval_ms = MOSIX_INFO_INTERVAL_DEFAULT_MS;
 unsigned int mosix_info_window = MOSIX_INFO_WINDOW_DEFAULT;
 
+/* a bounded batch of datagrams per wake-up, then at least a jiffy's pause */
+#define RX_BATCH		64
+/* per peer, before the HMAC: a burst, then one datagram per PEER_COST_NS */
+#define PEER_BURST		32
+#define PEER_COST_MAX_NS	(20 * NSEC_PER_MSEC)
+/* the reboot path: each copy of the leave notice gets this long to leave */
+#define REBOOT_DRAIN_MS		40
+#define REBOOT_DEVICE_MS	15
+
 static struct crypto_shash *info_tfm;	/* keyed; changes only while off */
 static DEFINE_SPINLOCK(info_lock);
 
+/* what this node knows about one peer; held in an array sorted by PE */
+struct info_peer {
+	u32 pe;
+	bool has_addr;			/* an address in this socket's family */
+	bool heard;			/* replay holds its last datagram */
+	struct mosix_addr addr;		/* where datagrams to it go */
+	struct mosix_info_replay replay;
+	u64 budget_ns;			/* before the HMAC, WireGuard-style */
+	u64 budget_stamp_ns;
+};
+
+struct info_peers {
+	u32 nr;
+	struct info_peer p[];
+};
+
+enum { INFO_RX_READY, INFO_TICK_NOW, INFO_RX_THROTTLED };
+
 static struct {
-	struct task_struct *thread;
+	struct mosix_thread thread;
+	struct mutex io_lock;		/* sock, peers, buffers */
 	struct socket *sock;
 	void (*saved_data_ready)(struct sock *sk);
-	struct mosix_info_view view;
-	struct xarray replay;		/* PE -> struct mosix_info_replay */
+	struct mosix_addr addr;		/* the socket's: this node's table address */
+	struct info_peers *peers;
+	struct socket *next_sock;	/* table swap: prepared, then committed */
+	struct mosix_addr next_addr;
+	struct info_peers *next_peers;
+	struct mosix_info_view view;	/* info_lock */
+	u64 epoch;			/* info_lock: this boot's */
+	u64 last_epoch;			/* config lock: newest used in this load */
+	u64 epoch_floor;		/* config lock: handed in, 0: none */
+	atomic64_t seq;
 	struct mosix_info_entry *rx_entries, *tx_entries;
 	u8 *rx_buf, *tx_buf;
-	u32 pe;
-	struct mosix_addr addr;
-	u64 epoch;
-	atomic64_t seq;
 	u64 idle_us, wall_us;		/* last utilisation sample */
-	unsigned long flags;		/* INFO_RX_READY, INFO_TICK_NOW */
-	wait_queue_head_t wq;
-	struct mutex tx_mutex;		/* tx_buf, tx_entries */
+	unsigned long flags;		/* INFO_RX_READY, ... */
+	unsigned long next_tick;	/* thread: jiffies */
 	u32 acked_gen;			/* thread: generation applied */
 	bool active;			/* thread: ticking and receiving */
-	bool withdrawn;			/* load info zeroed, leaving */
 	bool running;			/* state allocated */
-} info;
-
-enum { INFO_RX_READY, INFO_TICK_NOW };
+} info = {
+	.thread = { .wq = __WAIT_QUEUE_HEAD_INITIALIZER(info.thread.wq) },
+	.io_lock = __MUTEX_INITIALIZER(info.io_lock),
+};
 
 static atomic64_t stats[MOSIX_STAT_DROP_BASE + __MOSIX_INFO_DROP_MAX];
 
@@ -112,7 +152,50 @@ static int compute_tag(const u8 *data, unsigned int len, u8 *tag)
 	return crypto_shash_tfm_digest(info_tfm, data, len, tag);
 }
 
-/* ---- addresses -------------------------------------------------------- */
+/* ---- the boot epoch --------------------------------------------------- */
+
+/* what the next bring-up uses; caller holds mosix_config_lock */
+static u64 next_epoch(void)
+{
+	u64 e = info.epoch_floor;
+
+	/* the clock only when nothing was handed in: it may lie (no RTC) */
+	if (!e)
+		e = (u64)max_t(time64_t, ktime_get_real_seconds(), 1) << 20;
+	return min_t(u64, max(e, info.last_epoch + 1), MOSIX_EPOCH_MAX);
+}
+
+/* caller holds mosix_config_lock and the node is off */
+void mosix_info_set_epoch_floor(u64 floor)
+{
+	info.epoch_floor = floor;
+}
+
+/* while up: this boot's epoch; else what the next bring-up will use */
+u64 mosix_info_epoch(void)
+{
+	u64 e;
+
+	spin_lock_bh(&info_lock);
+	e = READ_ONCE(info.running) ? info.epoch : 0;
+	spin_unlock_bh(&info_lock);
+	return e ? e : next_epoch();
+}
+
+/* a new epoch for this node, newer than every earlier one of this load */
+static void start_epoch(void)
+{
+	u64 e = next_epoch();
+
+	info.epoch_floor = 0;
+	info.last_epoch = e;
+	spin_lock_bh(&info_lock);
+	info.epoch = e;
+	spin_unlock_bh(&info_lock);
+	atomic64_set(&info.seq, 0);
+}
+
+/* ---- addresses and peers ---------------------------------------------- */
 
 static int to_sockaddr(const struct mosix_addr *a, struct sockaddr_storage *ss)
 {
@@ -152,24 +235,93 @@ static bool from_sockaddr(const struct sockaddr_storage *ss,
 	return false;
 }
 
-/* the address of pe this node's socket can reach: same family */
-static bool peer_addr(const struct mosix_map *map, u32 pe, struct mosix_addr *a)
+static struct info_peer *find_peer(struct info_peers *ps, u32 pe)
 {
-	u32 i;
+	u32 lo = 0, hi = ps ? ps->nr : 0;
 
-	if (mosix_map_pe_addr(map, pe, a) && a->family == info.addr.family)
-		return true;
-	for (i = map->nr_ranges; i < mosix_map_nr_entries(map); i++) {
-		if (map->entries[i].pe == pe &&
-		    map->entries[i].addr.family == info.addr.family) {
-			*a = map->entries[i].addr;
-			return true;
-		}
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (ps->p[mid].pe == pe)
+			return &ps->p[mid];
+		if (ps->p[mid].pe < pe)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	return NULL;
 }
 
-/* ---- sending ---------------------------------------------------------- */
+static struct info_peers *alloc_peers(const struct mosix_map *map)
+{
+	struct info_peers *ps = kvzalloc(struct_size(ps, p, map->nr_nodes),
+					 GFP_KERNEL);
+
+	return ps;
+}
+
+/*
+ * Fills ps with every node of map but self_pe, sending to an address in
+ * family `family` (the range's, else an alias's), carrying over what old
+ * knew about each PE that stays. Ranges are sorted by PE, so ps is too.
+ */
+static void fill_peers(struct info_peers *ps, const struct mosix_map *map,
+		       u32 self_pe, u8 family, struct info_peers *old)
+{
+	u32 i, k;
+
+	ps->nr = 0;
+	for (i = 0; i < map->nr_ranges; i++) {
+		const struct mosix_map_entry *r = &map->entries[i];
+
+		for (k = 0; k < r->count; k++) {
+			struct info_peer *p = &ps->p[ps->nr], *was;
+
+			if (r->pe + k == self_pe)
+				continue;
+			was = find_peer(old, r->pe + k);
+			if (was)
+				*p = *was;
+			else
+				memset(p, 0, sizeof(*p));
+			p->pe = r->pe + k;
+			p->has_addr = r->addr.family == family &&
+				      mosix_addr_add(&r->addr, k, &p->addr);
+			ps->nr++;
+		}
+	}
+	for (i = map->nr_ranges; i < mosix_map_nr_entries(map); i++) {
+		const struct mosix_map_entry *a = &map->entries[i];
+		struct info_peer *p = find_peer(ps, a->pe);
+
+		if (p && !p->has_addr && a->addr.family == family) {
+			p->addr = a->addr;
+			p->has_addr = true;
+		}
+	}
+}
+
+/*
+ * May this peer's datagram have its tag computed? A budget of PEER_BURST
+ * datagrams, refilled at four per tick (at least 50 a second): far above
+ * what an honest peer sends, far below what a flood does.
+ */
+static bool peer_budget(struct info_peer *p)
+{
+	u64 cost = min_t(u64, (u64)READ_ONCE(mosix_info_interval_ms) *
+			 NSEC_PER_MSEC / 4, PEER_COST_MAX_NS);
+	u64 now = ktime_get_ns();
+
+	p->budget_ns = min(p->budget_ns + (now - p->budget_stamp_ns),
+			   PEER_BURST * cost);
+	p->budget_stamp_ns = now;
+	if (p->budget_ns < cost)
+		return false;
+	p->budget_ns -= cost;
+	return true;
+}
+
+/* ---- sending (io_lock held) ------------------------------------------- */
 
 static int send_to(const struct mosix_addr *to, const u8 *buf, size_t len)
 {
@@ -178,6 +330,9 @@ static int send_to(const struct mosix_addr *to, const u8 *buf, size_t len)
 	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };
 	int err;
 
+	lockdep_assert_held(&info.io_lock);
+	if (!info.sock)
+		return -ENOTCONN;
 	msg.msg_name = &ss;
 	msg.msg_namelen = to_sockaddr(to, &ss);
 	err = kernel_sendmsg(info.sock, &msg, &vec, 1, len);
@@ -196,6 +351,7 @@ static int build_datagram(u8 *buf)
 	struct mosix_info_msg_hdr h;
 	int n, len;
 
+	lockdep_assert_held(&info.io_lock);
 	spin_lock_bh(&info_lock);
 	n = mosix_info_view_pick_window(&info.view, now_ms(), info.tx_entries,
 					1 + info.view.window);
@@ -240,9 +396,8 @@ static void sample_self(struct mosix_info_entry *e)
 
 	si_meminfo(&si);
 	memset(e, 0, sizeof(*e));
-	e->pe = info.pe;
+	e->pe = info.view.self_pe;
 	e->status = MOSIX_INFO_STATUS_UP;
-	e->epoch = info.epoch;
 	e->load = min_t(u64, ((u64)avenrun[0] * 1000 + FIXED_1 / 2) >> FSHIFT,
 			MOSIX_INFO_LOAD_MAX);
 	e->cpus = clamp_t(unsigned int, cpus, 1, MOSIX_INFO_CPUS_MAX);
@@ -253,41 +408,42 @@ static void sample_self(struct mosix_info_entry *e)
 	e->free_kb = min_t(u64, (u64)si.freeram * si.mem_unit / 1024, e->mem_kb);
 }
 
+static bool self_leaving(void)
+{
+	lockdep_assert_held(&info_lock);
+	return info.view.self_set &&
+	       info.view.self.status == MOSIX_INFO_STATUS_LEAVING;
+}
+
 static void tick(void)
 {
 	struct mosix_info_entry self;
-	struct mosix_table *t;
-	struct mosix_addr to;
-	u32 peer;
+	struct info_peer *p;
 	int len;
 
 	stat_add(MOSIX_STAT_TICKS, 1);
 	sample_self(&self);
 	spin_lock_bh(&info_lock);
+	self.epoch = info.epoch;
 	/* withdrawn: the zeroed, leaving entry stays as it is */
-	if (!info.withdrawn)
+	if (!self_leaving())
 		mosix_info_view_set_self(&info.view, &self);
 	spin_unlock_bh(&info_lock);
 
-	rcu_read_lock();
-	t = mosix_table_get();
-	peer = t ? mosix_info_pick_peer(&t->map, info.pe, get_random_u32()) : 0;
-	if (!peer || !peer_addr(&t->map, peer, &to)) {
-		rcu_read_unlock();
-		if (peer)
-			stat_add(MOSIX_STAT_TX_ERRORS, 1);
-		return;
+	mutex_lock(&info.io_lock);
+	p = info.peers && info.peers->nr ?
+	    &info.peers->p[get_random_u32_below(info.peers->nr)] : NULL;
+	if (p && !p->has_addr)
+		stat_add(MOSIX_STAT_TX_ERRORS, 1);
+	if (p && p->has_addr) {
+		len = build_datagram(info.tx_buf);
+		if (len > 0)
+			send_to(&p->addr, info.tx_buf, len);
 	}
-	rcu_read_unlock();
-
-	mutex_lock(&info.tx_mutex);
-	len = build_datagram(info.tx_buf);
-	if (len > 0)
-		send_to(&to, info.tx_buf, len);
-	mutex_unlock(&info.tx_mutex);
+	mutex_unlock(&info.io_lock);
 }
 
-/* ---- receiving -------------------------------------------------------- */
+/* ---- receiving (io_lock held) ----------------------------------------- */
 
 static void drop(enum mosix_info_drop why, const struct sockaddr_storage *ss)
 {
@@ -296,18 +452,28 @@ static void drop(enum mosix_info_drop why, const struct sockaddr_storage *ss)
 			    mosix_info_drop_name(why));
 }
 
-static bool replay_ok(u32 pe, u64 epoch, u64 seq)
+static bool epoch_too_far(const struct info_peer *p, u64 epoch)
 {
-	struct mosix_info_replay *st = xa_load(&info.replay, pe);
+	return p && p->heard && epoch > p->replay.epoch &&
+	       epoch - p->replay.epoch > MOSIX_EPOCH_AHEAD_MAX;
+}
 
-	if (!st) {
-		st = kzalloc(sizeof(*st), GFP_KERNEL);
-		if (!st || xa_err(xa_store(&info.replay, pe, st, GFP_KERNEL))) {
-			kfree(st);
-			return false;
+/*
+ * Relayed entries (all but the sender's own) may not carry a node's epoch
+ * implausibly far past what that node itself last said: compacts them out.
+ */
+static unsigned int refuse_far_relays(struct mosix_info_entry *e, unsigned int n)
+{
+	unsigned int i, k = 1;
+
+	for (i = 1; i < n; i++) {
+		if (epoch_too_far(find_peer(info.peers, e[i].pe), e[i].epoch)) {
+			stat_add(MOSIX_STAT_RELAY_REFUSED, 1);
+			continue;
 		}
+		e[k++] = e[i];
 	}
-	return mosix_info_replay_ok(st, epoch, seq);
+	return k;
 }
 
 static void receive_one(size_t len, const struct sockaddr_storage *ss)
@@ -316,14 +482,40 @@ static void receive_one(size_t len, const struct sockaddr_storage *ss)
 	struct mosix_info_msg_hdr h;
 	struct mosix_addr src;
 	struct mosix_table *t;
+	struct info_peer *p;
 	u8 tag[MOSIX_INFO_TAG_LEN];
-	int n;
+	u32 sender;
+	int n, err;
 
-	if (mosix_info_precheck(len, &why)) {
+	lockdep_assert_held(&info.io_lock);
+	/* the cheap checks first: a forgery must not cost an HMAC */
+	if (mosix_info_peek(info.rx_buf, len, &sender, &why)) {
 		drop(why, ss);
 		return;
 	}
-	/* authenticate before anything else is parsed */
+	if (!from_sockaddr(ss, &src)) {
+		drop(MOSIX_INFO_DROP_SPOOFED_SOURCE, ss);
+		return;
+	}
+	rcu_read_lock();
+	t = mosix_table_get();
+	err = t ? mosix_info_check_sender(&t->map, info.view.self_pe, sender,
+					  &src, &why) : -ENOENT;
+	rcu_read_unlock();
+	if (err) {
+		drop(t ? why : MOSIX_INFO_DROP_UNKNOWN_PE, ss);
+		return;
+	}
+	p = find_peer(info.peers, sender);
+	if (!p) {
+		drop(MOSIX_INFO_DROP_UNKNOWN_PE, ss);
+		return;
+	}
+	if (!peer_budget(p)) {
+		stat_add(MOSIX_STAT_DROP_BASE + MOSIX_INFO_DROP_RATELIMITED, 1);
+		return;	/* a flood: not even a log line each */
+	}
+
 	if (compute_tag(info.rx_buf, len - MOSIX_INFO_TAG_LEN, tag) ||
 	    crypto_memneq(tag, info.rx_buf + len - MOSIX_INFO_TAG_LEN, sizeof(tag))) {
 		drop(MOSIX_INFO_DROP_BAD_TAG, ss);
@@ -335,47 +527,35 @@ static void receive_one(size_t len, const struct sockaddr_storage *ss)
 		drop(why, ss);
 		return;
 	}
-	if (!from_sockaddr(ss, &src)) {
-		drop(MOSIX_INFO_DROP_SPOOFED_SOURCE, ss);
+	if (epoch_too_far(p, h.epoch)) {
+		drop(MOSIX_INFO_DROP_EPOCH_AHEAD, ss);
 		return;
 	}
-
-	rcu_read_lock();
-	t = mosix_table_get();
-	if (!t) {
-		rcu_read_unlock();
-		drop(MOSIX_INFO_DROP_UNKNOWN_PE, ss);
-		return;
-	}
-	if (mosix_info_check_sender(&t->map, info.pe, h.sender_pe, &src, &why)) {
-		rcu_read_unlock();
-		drop(why, ss);
-		return;
-	}
-	rcu_read_unlock();
-
-	if (!replay_ok(h.sender_pe, h.epoch, h.seq)) {
+	if (!mosix_info_replay_ok(&p->replay, h.epoch, h.seq)) {
 		drop(MOSIX_INFO_DROP_REPLAY, ss);
 		return;
 	}
+	p->heard = true;
+	n = refuse_far_relays(info.rx_entries, n);
 
 	rcu_read_lock();
 	t = mosix_table_get();
 	spin_lock_bh(&info_lock);
-	mosix_info_view_merge(&info.view, info.rx_entries, n, t ? &t->map : NULL,
-			      now_ms());
+	mosix_info_view_merge_direct(&info.view, info.rx_entries, n,
+				     t ? &t->map : NULL, now_ms());
 	spin_unlock_bh(&info_lock);
 	rcu_read_unlock();
 	stat_add(MOSIX_STAT_RX_ACCEPTED, 1);
 	stat_add(MOSIX_STAT_RX_BYTES, len);
 }
 
-/* drain what is queued, at most a bounded batch so ticks stay on time */
-static void receive_batch(void)
+/* at most RX_BATCH datagrams; true if that many came (more may wait) */
+static bool receive_batch(void)
 {
 	int i;
 
-	for (i = 0; i < 64; i++) {
+	mutex_lock(&info.io_lock);
+	for (i = 0; info.sock && i < RX_BATCH; i++) {
 		struct sockaddr_storage ss;
 		struct msghdr msg = { .msg_name = &ss, .msg_namelen = sizeof(ss) };
 		struct kvec vec = { .iov_base = info.rx_buf,
@@ -386,142 +566,152 @@ static void receive_batch(void)
 		len = kernel_recvmsg(info.sock, &msg, &vec, 1, MOSIX_INFO_DGRAM_MAX,
 				     MSG_DONTWAIT | MSG_TRUNC);
 		if (len < 0)
-			return;
+			break;
 		if (len > MOSIX_INFO_DGRAM_MAX) {
 			drop(MOSIX_INFO_DROP_OVERSIZED, &ss);
 			continue;
 		}
 		receive_one(len, &ss);
 	}
-	set_bit(INFO_RX_READY, &info.flags);	/* more may be waiting */
+	mutex_unlock(&info.io_lock);
+	return i == RX_BATCH;
 }
 
 static void info_data_ready(struct sock *sk)
 {
 	set_bit(INFO_RX_READY, &info.flags);
-	wake_up(&info.wq);
+	if (!test_bit(INFO_RX_THROTTLED, &info.flags))
+		mosix_thread_wake(&info.thread);
 }
 
 /* apply a new configuration generation, unless a test stalls us */
 static void apply_generation(void)
 {
-	u32 gen = mosix_daemons_gen();
+	bool active;
+	u32 gen = mosix_daemons_config(&active);
 
 	if (gen == info.acked_gen || mosix_daemon_stalled(MOSIX_DAEMON_INFO))
 		return;
-	info.active = mosix_daemons_active();
+	if (active && !info.active)
+		info.next_tick = jiffies;
+	info.active = active;
 	info.acked_gen = gen;
 	/* between ticks nothing is in flight: idle unless still active */
-	mosix_daemon_ack(MOSIX_DAEMON_INFO, gen, !info.active);
+	mosix_daemon_ack(MOSIX_DAEMON_INFO, gen, !active);
 }
 
-static int info_thread(void *unused)
+static void info_run(struct mosix_thread *t)
 {
-	unsigned long next = jiffies;
+	long timeout = MAX_SCHEDULE_TIMEOUT;
 
-	while (!kthread_should_stop()) {
-		long left;
-
-		apply_generation();
-		if (info.active && (test_and_clear_bit(INFO_TICK_NOW, &info.flags) ||
-				    time_after_eq(jiffies, next))) {
+	apply_generation();
+	clear_bit(INFO_RX_THROTTLED, &info.flags);
+	/* an inactive daemon leaves the socket alone: it may be closing */
+	if (info.active) {
+		if (test_and_clear_bit(INFO_TICK_NOW, &info.flags) ||
+		    time_after_eq(jiffies, info.next_tick)) {
 			tick();
-			next = jiffies +
+			info.next_tick = jiffies +
 				msecs_to_jiffies(READ_ONCE(mosix_info_interval_ms));
 		}
-		left = info.active ? max_t(long, (long)(next - jiffies), 1) : HZ;
-		/* a generation not yet applied is polled: a stall may be lifted */
-		if (mosix_daemons_gen() != info.acked_gen)
-			left = min_t(long, left, HZ / 10);
-		wait_event_interruptible_timeout(info.wq,
-						 test_bit(INFO_RX_READY, &info.flags) ||
-						 test_bit(INFO_TICK_NOW, &info.flags) ||
-						 mosix_daemons_gen() != info.acked_gen ||
-						 kthread_should_stop(), left);
-		/* an inactive daemon leaves the socket alone: it may be closing */
-		if (test_and_clear_bit(INFO_RX_READY, &info.flags) && info.active)
-			receive_batch();
+		if (test_and_clear_bit(INFO_RX_READY, &info.flags) && receive_batch()) {
+			/* a full batch: more wait; take them after a pause */
+			set_bit(INFO_RX_READY, &info.flags);
+			set_bit(INFO_RX_THROTTLED, &info.flags);
+			cond_resched();
+			timeout = 1;
+		} else {
+			timeout = max_t(long, (long)(info.next_tick - jiffies), 1);
+		}
 	}
-	return 0;
+	WRITE_ONCE(t->timeout, timeout);
 }
 
 void mosix_info_wake(void)
 {
-	wake_up(&info.wq);
+	mosix_thread_wake(&info.thread);
 }
 
-/* ---- start and stop --------------------------------------------------- */
+/* ---- the socket -------------------------------------------------------- */
 
-static int open_socket(void)
+static int open_socket(const struct mosix_addr *addr, struct socket **out)
 {
 	struct sockaddr_storage ss;
-	int len = to_sockaddr(&info.addr, &ss), err;
+	int len = to_sockaddr(addr, &ss), err;
+	struct socket *sock;
 	struct sock *sk;
 
 	err = sock_create_kern(&init_net, ss.ss_family, SOCK_DGRAM, IPPROTO_UDP,
-			       &info.sock);
+			       &sock);
 	if (err)
 		return err;
-	err = kernel_bind(info.sock, mosix_sockaddr(&ss), len);
+	err = kernel_bind(sock, mosix_sockaddr(&ss), len);
 	if (err) {
 		pr_info("info: cannot bind %pISpc: %d\n", &ss, err);
-		sock_release(info.sock);
-		info.sock = NULL;
+		sock_release(sock);
 		return err;
 	}
-	sk = info.sock->sk;
+	sk = sock->sk;
 	write_lock_bh(&sk->sk_callback_lock);
 	info.saved_data_ready = sk->sk_data_ready;
 	sk->sk_data_ready = info_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
+	*out = sock;
 	return 0;
 }
 
-/*
- * Before a poweroff: give the leave notice a bounded moment to leave this
- * node. Drivers may release a frame before the device has sent it (e.g.
- * virtio-net orphans it on transmit), so after the socket's queue drained
- * wait a little more for the device, whose shutdown follows at once.
- * Waits on nothing remote.
- */
-static void flush_socket(unsigned int drain_ms, unsigned int device_ms)
-{
-	unsigned long end = jiffies + msecs_to_jiffies(drain_ms);
-
-	while (info.sock && sk_wmem_alloc_get(info.sock->sk) > 0 &&
-	       time_before(jiffies, end))
-		msleep(20);
-	msleep(device_ms);
-}
-
-static void close_socket(void)
+static void release_socket(struct socket *sock)
 {
 	struct sock *sk;
 
-	if (!info.sock)
+	if (!sock)
 		return;
-	sk = info.sock->sk;
+	sk = sock->sk;
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = info.saved_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	kernel_sock_shutdown(info.sock, SHUT_RDWR);
-	sock_release(info.sock);
-	info.sock = NULL;
+	kernel_sock_shutdown(sock, SHUT_RDWR);
+	sock_release(sock);
 }
+
+/* under io_lock: nobody uses the socket once it is gone from info.sock */
+static void close_socket(void)
+{
+	struct socket *sock;
+
+	mutex_lock(&info.io_lock);
+	sock = info.sock;
+	info.sock = NULL;
+	mutex_unlock(&info.io_lock);
+	release_socket(sock);
+}
+
+/*
+ * Wait (bounded) until what the socket sent has left it: the device took
+ * the frames. Waits on nothing remote.
+ */
+static void wait_sent(unsigned int ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(ms);
+
+	mutex_lock(&info.io_lock);
+	while (info.sock && sk_wmem_alloc_get(info.sock->sk) > 0 &&
+	       time_before(jiffies, end))
+		usleep_range(500, 1000);
+	mutex_unlock(&info.io_lock);
+}
+
+/* ---- start and stop --------------------------------------------------- */
 
 static void free_state(void)
 {
-	struct mosix_info_replay *st;
-	unsigned long pe;
-
-	xa_for_each(&info.replay, pe, st)
-		kfree(st);
-	xa_destroy(&info.replay);
 	mosix_info_view_free(&info.view);
+	kvfree(info.peers);
 	kfree(info.rx_buf);
 	kfree(info.tx_buf);
 	kfree(info.rx_entries);
 	kfree(info.tx_entries);
+	info.peers = NULL;
 	info.rx_buf = NULL;
 	info.tx_buf = NULL;
 	info.rx_entries = NULL;
@@ -538,20 +728,14 @@ static u32 max_age_ms(u32 nodes, u32 interval)
 	return min_t(u64, (u64)ticks * interval, MOSIX_INFO_AGE_MAX_MS);
 }
 
-static void new_epoch(void)
-{
-	/* newer than any earlier one, so peers take it over a leave notice */
-	info.epoch = max_t(u64, ktime_get_real_ns(), info.epoch + 1);
-	atomic64_set(&info.seq, 0);
-}
-
 /*
- * Bring-up, stage transport: the state and the socket, bound to this node's
- * table address (-EADDRNOTAVAIL if no interface has it).
+ * Bring-up, stage transport: the state, the peers and the socket, bound to
+ * this node's table address (-EADDRNOTAVAIL if no interface has it).
  */
 int mosix_info_open(u32 pe)
 {
 	struct mosix_table *t;
+	struct info_peers *ps = NULL;
 	u32 nodes = 0;
 	int err;
 
@@ -560,25 +744,27 @@ int mosix_info_open(u32 pe)
 	rcu_read_lock();
 	t = mosix_table_get();
 	err = t && mosix_map_pe_addr(&t->map, pe, &info.addr) ? 0 : -ENOENT;
-	if (t)
+	if (!err) {
 		nodes = t->map.nr_nodes;
+		ps = alloc_peers(&t->map);
+		if (ps)
+			fill_peers(ps, &t->map, pe, info.addr.family, NULL);
+		else
+			err = -ENOMEM;
+	}
 	rcu_read_unlock();
 	if (err)
 		return err;
 
-	info.pe = pe;
-	new_epoch();
+	info.peers = ps;
+	start_epoch();
 	info.idle_us = 0;
 	info.wall_us = 0;
 	info.flags = 0;
-	info.withdrawn = false;
-	xa_init(&info.replay);
-	init_waitqueue_head(&info.wq);
-	mutex_init(&info.tx_mutex);
 	err = mosix_info_view_init(&info.view, pe, READ_ONCE(mosix_info_window),
 				   max_age_ms(nodes, READ_ONCE(mosix_info_interval_ms)));
 	if (err)
-		return err;
+		goto err_free;
 	info.rx_buf = kmalloc(MOSIX_INFO_DGRAM_MAX, GFP_KERNEL);
 	info.tx_buf = kmalloc(MOSIX_INFO_DGRAM_MAX, GFP_KERNEL);
 	info.rx_entries = kcalloc(MOSIX_INFO_ENTRIES_MAX, sizeof(*info.rx_entries),
@@ -589,7 +775,7 @@ int mosix_info_open(u32 pe)
 		err = -ENOMEM;
 		goto err_free;
 	}
-	err = open_socket();
+	err = open_socket(&info.addr, &info.sock);
 	if (err)
 		goto err_free;
 	spin_lock_bh(&info_lock);
@@ -602,8 +788,8 @@ err_free:
 	return err;
 }
 
-/* undo of mosix_info_open(), and the end of a shutdown */
-void mosix_info_release(void)
+/* shutdown stage transport, and the undo of mosix_info_open() */
+void mosix_info_close(void)
 {
 	if (!READ_ONCE(info.running))
 		return;
@@ -614,134 +800,220 @@ void mosix_info_release(void)
 	free_state();
 }
 
-/* shutdown stage transport; the daemon is quiesced and leaves it alone */
-void mosix_info_close_socket(void)
-{
-	close_socket();
-}
-
-/* undo of the transport stage: reopen and rebind */
-int mosix_info_reopen_socket(void)
-{
-	return info.sock ? 0 : open_socket();
-}
-
 int mosix_info_thread_start(void)
 {
-	struct task_struct *t;
-
 	info.acked_gen = 0;
 	info.active = false;
-	t = kthread_run(info_thread, NULL, "mosix_info");
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	info.thread = t;
-	return 0;
+	return mosix_thread_start(&info.thread, info_run, "mosix_info");
 }
 
 void mosix_info_thread_stop(void)
 {
-	if (!info.thread)
-		return;
-	kthread_stop(info.thread);
-	info.thread = NULL;
+	mosix_thread_stop(&info.thread);
 }
 
-/* bring-up stage announce: this node's information goes out at once */
+/*
+ * Bring-up stage announce, and the undo of withdraw: this node's entry
+ * goes out at once; after a withdraw in a new epoch (newer than the leave
+ * notice), so that the peers take it.
+ */
 void mosix_info_announce(void)
 {
+	bool leaving;
+
+	spin_lock_bh(&info_lock);
+	leaving = self_leaving();
+	spin_unlock_bh(&info_lock);
+	if (leaving)
+		mosix_info_new_epoch();
 	set_bit(INFO_TICK_NOW, &info.flags);
-	wake_up(&info.wq);
+	mosix_info_wake();
+}
+
+/* a new epoch, up again (after a withdraw, or hibernation), announced */
+void mosix_info_new_epoch(void)
+{
+	start_epoch();
+	spin_lock_bh(&info_lock);
+	if (info.view.self_set) {
+		info.view.self.status = MOSIX_INFO_STATUS_UP;
+		info.view.self.epoch = info.epoch;
+	}
+	spin_unlock_bh(&info_lock);
+	set_bit(INFO_TICK_NOW, &info.flags);
+	mosix_info_wake();
 }
 
 /*
  * The leave notice: this node's own entry marked leaving, sent to every
- * peer the view holds and to a few random ones; gossip does the rest.
- * Never waits on the network (MSG_DONTWAIT).
+ * peer the view holds and to a few random ones; gossip does the rest. The
+ * addresses are taken from the peers under io_lock, the sends are
+ * MSG_DONTWAIT: nothing waits on the network.
  */
 static void send_leave(void)
 {
 	struct mosix_info_entry *e;
-	struct mosix_table *t;
-	unsigned int n, i;
+	struct info_peers *ps;
+	unsigned int n, i, j;
+	u32 *to;
 	int len;
 
 	e = kcalloc(MOSIX_INFO_ENTRIES_MAX, sizeof(*e), GFP_KERNEL);
-	if (!e)
-		return;
-	mutex_lock(&info.tx_mutex);
+	to = kcalloc(MOSIX_INFO_ENTRIES_MAX + 3, sizeof(*to), GFP_KERNEL);
+	if (!e || !to)
+		goto out;
 	spin_lock_bh(&info_lock);
 	mosix_info_view_mark_self_leaving(&info.view);
 	n = mosix_info_view_snapshot(&info.view, now_ms(), e,
 				     MOSIX_INFO_ENTRIES_MAX);
 	spin_unlock_bh(&info_lock);
-	len = info.sock ? build_datagram(info.tx_buf) : -ENOTCONN;
 
-	rcu_read_lock();
-	t = mosix_table_get();
-	for (i = 0; len > 0 && t && i < n + 3; i++) {
-		struct mosix_addr to;
+	mutex_lock(&info.io_lock);
+	ps = info.peers;
+	len = info.sock ? build_datagram(info.tx_buf) : -ENOTCONN;
+	for (i = 0; len > 0 && ps && ps->nr && i < n + 3; i++) {
 		u32 pe = i < n ? e[i].pe :
-			 mosix_info_pick_peer(&t->map, info.pe, get_random_u32());
-		unsigned int j;
+			 ps->p[get_random_u32_below(ps->nr)].pe;
+		struct info_peer *p = find_peer(ps, pe);
 
 		/* one copy per peer: a second would only be dropped as a replay */
-		for (j = 0; i >= n && j < n && pe; j++)
-			if (e[j].pe == pe)
-				pe = 0;
-		if (pe && pe != info.pe && peer_addr(&t->map, pe, &to) &&
-		    !send_to(&to, info.tx_buf, len))
+		for (j = 0; p && j < i; j++)
+			if (to[j] == pe)
+				p = NULL;
+		to[i] = pe;
+		if (p && p->has_addr && !send_to(&p->addr, info.tx_buf, len))
 			stat_add(MOSIX_STAT_LEAVE_SENT, 1);
 	}
-	rcu_read_unlock();
-	mutex_unlock(&info.tx_mutex);
+	mutex_unlock(&info.io_lock);
+out:
+	kfree(to);
 	kfree(e);
 }
 
 /* shutdown stage withdraw: zero this node's load information, say so */
-int mosix_info_withdraw(void)
+void mosix_info_withdraw(void)
 {
 	spin_lock_bh(&info_lock);
-	info.withdrawn = true;
 	info.view.self.load = 0;
 	info.view.self.util = 0;
 	info.view.self.free_kb = 0;
 	spin_unlock_bh(&info_lock);
 	send_leave();
-	return 0;
-}
-
-/* undo of withdraw: a new epoch (newer than the leave notice), announced */
-void mosix_info_restore(void)
-{
-	spin_lock_bh(&info_lock);
-	info.withdrawn = false;
-	new_epoch();
-	spin_unlock_bh(&info_lock);
-	mosix_info_announce();
 }
 
 /*
  * Reboot or poweroff while up: tell the peers and stop, without waiting on
- * anything remote. Runs in the reboot notifier; user space is gone.
+ * anything remote. Runs in the reboot notifier; user space is gone. Two
+ * copies of the notice, in case the first is lost (nobody will ask again);
+ * each is given until it left the socket, then the device a moment: at
+ * most 2 * REBOOT_DRAIN_MS + REBOOT_DEVICE_MS in all.
  */
 void mosix_info_reboot(void)
 {
 	if (!READ_ONCE(info.running))
 		return;
 	mosix_info_thread_stop();
-	/* twice, in case the first is lost: nobody will ask again */
 	send_leave();
-	msleep(200);
+	wait_sent(REBOOT_DRAIN_MS);
 	send_leave();
-	flush_socket(300, 100);
+	wait_sent(REBOOT_DRAIN_MS);
+	msleep(REBOOT_DEVICE_MS);
 	close_socket();
+}
+
+/* ---- a new table while up --------------------------------------------- */
+
+/*
+ * Before a new table is published: if it moves this node (another address
+ * or family), a socket bound to the new address; and the new peers. Fails
+ * with the reason for the table's refusal. Caller holds mosix_config_lock.
+ */
+int mosix_info_table_prepare(const struct mosix_map *map, const char **reason)
+{
+	u32 pe = info.view.self_pe;
+	int err;
+
+	if (!mosix_map_pe_addr(map, pe, &info.next_addr)) {
+		*reason = "the table does not contain this node's PE";
+		return -ENOENT;
+	}
+	info.next_peers = alloc_peers(map);
+	if (!info.next_peers) {
+		*reason = "out of memory";
+		return -ENOMEM;
+	}
+	info.next_sock = NULL;
+	if (!mosix_addr_cmp(&info.next_addr, &info.addr))
+		return 0;
+	err = open_socket(&info.next_addr, &info.next_sock);
+	if (err) {
+		kvfree(info.next_peers);
+		info.next_peers = NULL;
+		*reason = err == -EADDRNOTAVAIL ?
+			  "this node's new address is on no interface of this host" :
+			  "cannot bind this node's new address";
+		return err;
+	}
+	pr_info("info: node %u moves to its new address\n", pe);
+	return 0;
+}
+
+/* after it was published: swap in what prepare made, prune the view */
+void mosix_info_table_commit(const struct mosix_map *map)
+{
+	struct socket *old_sock = NULL;
+	struct info_peers *old_peers;
+
+	mutex_lock(&info.io_lock);
+	if (info.next_sock) {
+		old_sock = info.sock;
+		info.sock = info.next_sock;
+		info.addr = info.next_addr;
+	}
+	fill_peers(info.next_peers, map, info.view.self_pe, info.addr.family,
+		   info.peers);
+	old_peers = info.peers;
+	info.peers = info.next_peers;
+	info.next_sock = NULL;
+	info.next_peers = NULL;
+	mutex_unlock(&info.io_lock);
+	release_socket(old_sock);
+	kvfree(old_peers);
+
+	spin_lock_bh(&info_lock);
+	mosix_info_view_prune(&info.view, map);
+	mosix_info_view_set_max_age(&info.view,
+				    max_age_ms(map->nr_nodes,
+					       READ_ONCE(mosix_info_interval_ms)));
+	spin_unlock_bh(&info_lock);
+	set_bit(INFO_TICK_NOW, &info.flags);
+	mosix_info_wake();
+}
+
+/* a new tick interval: the maximum age follows it at once */
+void mosix_info_interval_changed(void)
+{
+	struct mosix_table *t;
+	u32 nodes = 0;
+
+	rcu_read_lock();
+	t = mosix_table_get();
+	if (t)
+		nodes = t->map.nr_nodes;
+	rcu_read_unlock();
+	spin_lock_bh(&info_lock);
+	if (READ_ONCE(info.running))
+		mosix_info_view_set_max_age(&info.view,
+					    max_age_ms(nodes,
+						       READ_ONCE(mosix_info_interval_ms)));
+	spin_unlock_bh(&info_lock);
+	mosix_info_wake();
 }
 
 /* for configfs `daemons`: the info daemon's generation state */
 void mosix_info_daemon_state(bool *running, u32 *acked, bool *active)
 {
-	*running = info.thread;
+	*running = mosix_thread_running(&info.thread);
 	*acked = READ_ONCE(info.acked_gen);
 	*active = READ_ONCE(info.active);
 }

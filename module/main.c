@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mosix: openMosix's cluster-node machinery as a loadable module.
- * Init is a ladder; exit mirrors it exactly.
+ * Init is a ladder; exit climbs it down in reverse, with the teardown of
+ * what the interfaces built (the node, the info daemon's state, the table)
+ * where it must come.
  */
 #include <linux/module.h>
 #include <net/genetlink.h>
@@ -28,11 +30,19 @@ err_netlink:
 	return err;
 }
 
+/*
+ * The ladder backwards. configfs goes first: no write can start a
+ * transition any more. The node is taken down (a shutdown if it is up)
+ * while the generic netlink family is still registered, so that the
+ * shutdown's stage and state events reach the listeners of the events
+ * group; only then does the family go (waiting for the ops still running),
+ * and after it what the ops read: the info daemon's state and the table.
+ */
 static void __exit mosix_exit(void)
 {
 	mosix_configfs_exit();
-	mosix_netlink_exit();
 	mosix_node_exit();
+	mosix_netlink_exit();
 	mosix_info_exit();
 	mosix_table_exit();
 	pr_info("unloaded\n");

@@ -1,34 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The migration daemon (kthread mosix_mig) and its registry of the
- * processes that arrived here from other nodes (guests) or left this node
- * for others (away). Moving processes arrives in a later step; here the
- * daemon follows the node's configuration generation, and evacuation walks
- * the registry: with nothing registered it completes at once.
- *
- * Lock order: mosix_config_lock > mig_lock.
+ * The migration daemon (kthread mosix_mig). Moving processes arrives in a
+ * later step, and with it the registry of the jobs that arrived here from
+ * other nodes (guests) or left this node (away); until then the daemon
+ * follows the node's configuration generation, has nothing in flight, and
+ * evacuation completes at once because nothing can be registered.
  */
-#include <linux/kthread.h>
-#include <linux/list.h>
-#include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/atomic.h>
 #include "mosix.h"
 
-struct mig_proc {
-	struct list_head node;
-	pid_t pid;
-	u32 home_pe;		/* where it belongs */
-	u32 where_pe;		/* where it runs */
-	bool guest;		/* runs here, belongs elsewhere */
-};
-
-static DEFINE_SPINLOCK(mig_lock);
-static LIST_HEAD(registry);
-static unsigned int in_flight;	/* migrations under way */
+static atomic_t nr_registered = ATOMIC_INIT(0);	/* guests + away */
+static atomic_t nr_in_flight = ATOMIC_INIT(0);	/* migrations under way */
 static bool guests_blocked;
 
-static struct task_struct *mig_thread;
-static DECLARE_WAIT_QUEUE_HEAD(mig_wq);
+static struct mosix_thread mig_thread = {
+	.wq = __WAIT_QUEUE_HEAD_INITIALIZER(mig_thread.wq),
+};
+
+static u32 mig_acked;			/* thread: generation applied */
 
 bool mosix_mig_guests_blocked(void)
 {
@@ -40,23 +29,15 @@ void mosix_mig_block_guests(bool block)
 	WRITE_ONCE(guests_blocked, block);
 }
 
-/* processes registered as guests (here) or away (elsewhere) */
 unsigned int mosix_mig_registered(void)
 {
-	struct mig_proc *p;
-	unsigned int n = 0;
-
-	spin_lock(&mig_lock);
-	list_for_each_entry(p, &registry, node)
-		n++;
-	spin_unlock(&mig_lock);
-	return n;
+	return atomic_read(&nr_registered);
 }
 
 /*
- * Send guests home and call this node's own processes back. Nothing can
- * be registered before processes can move, so this completes at once; a
- * registered process that cannot be moved fails the stage.
+ * Send guests home and call this node's own jobs back; a registered job
+ * that cannot be moved fails the stage (-EAGAIN), leaving guests blocked to
+ * the caller's undo.
  */
 int mosix_mig_evacuate(void)
 {
@@ -71,52 +52,31 @@ int mosix_mig_evacuate(void)
 
 bool mosix_mig_running(void)
 {
-	return READ_ONCE(mig_thread);
+	return mosix_thread_running(&mig_thread);
 }
 
 void mosix_mig_wake(void)
 {
-	wake_up(&mig_wq);
+	mosix_thread_wake(&mig_thread);
 }
 
-static int mig_thread_fn(void *unused)
+static void mig_run(struct mosix_thread *t)
 {
-	u32 acked = 0;
+	u32 gen = mosix_daemons_config(NULL);
 
-	while (!kthread_should_stop()) {
-		u32 gen = mosix_daemons_gen();
-
-		if (gen != acked && !mosix_daemon_stalled(MOSIX_DAEMON_MIG)) {
-			bool idle;
-
-			spin_lock(&mig_lock);
-			idle = !in_flight;
-			spin_unlock(&mig_lock);
-			acked = gen;
-			mosix_daemon_ack(MOSIX_DAEMON_MIG, gen, idle);
-		}
-		/* a pending generation is polled: a stall may be lifted */
-		wait_event_interruptible_timeout(mig_wq, kthread_should_stop() ||
-						 mosix_daemons_gen() != acked,
-						 gen != acked ? HZ / 10 : HZ);
-	}
-	return 0;
+	if (gen == mig_acked || mosix_daemon_stalled(MOSIX_DAEMON_MIG))
+		return;
+	mig_acked = gen;
+	mosix_daemon_ack(MOSIX_DAEMON_MIG, gen, !atomic_read(&nr_in_flight));
 }
 
 int mosix_mig_start(void)
 {
-	struct task_struct *t = kthread_run(mig_thread_fn, NULL, "mosix_mig");
-
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	mig_thread = t;
-	return 0;
+	mig_acked = 0;
+	return mosix_thread_start(&mig_thread, mig_run, "mosix_mig");
 }
 
 void mosix_mig_stop(void)
 {
-	if (!mig_thread)
-		return;
-	kthread_stop(mig_thread);
-	mig_thread = NULL;
+	mosix_thread_stop(&mig_thread);
 }

@@ -5,12 +5,13 @@
 
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include "mosix_map.h"
 #include "mosix_info.h"
 
 /*
- * Lock order: mosix_config_lock (node.c) is the outermost lock; the
- * table pointer is published with RCU under it.
+ * Lock order: mosix_config_lock (node.c) > info's io_lock > info_lock
+ * (info.c); the table pointer is published with RCU under the first.
  */
 
 /* table.c: the node table as readers see it */
@@ -29,7 +30,29 @@ void mosix_table_discard(struct mosix_table *t);
 void mosix_table_publish(struct mosix_table *t);
 void mosix_table_exit(void);
 
-/* node.c: node number, state and the configuration lock */
+/* thread.c: the daemons' kthread, after md_thread */
+struct mosix_thread {
+	struct task_struct *task;
+	wait_queue_head_t wq;		/* initialised by the owner, statically */
+	unsigned long flags;
+	long timeout;			/* next wait, in jiffies; set by run() */
+	void (*run)(struct mosix_thread *t);
+};
+
+int mosix_thread_start(struct mosix_thread *t,
+		       void (*run)(struct mosix_thread *t), const char *name);
+void mosix_thread_stop(struct mosix_thread *t);
+void mosix_thread_wake(struct mosix_thread *t);
+bool mosix_thread_running(const struct mosix_thread *t);
+
+/* node.c: the node, its stage table and the configuration lock */
+struct mosix_node {
+	u32 pe;				/* 0 while off; the joining PE in bring-up */
+	enum mosix_state state;
+	unsigned int shutdown_timeout_ms;	/* bound of the quiesce stage */
+	char last_shutdown[96];
+};
+
 enum mosix_state mosix_node_state(void);
 const char *mosix_state_name(enum mosix_state state);
 u32 mosix_node_pe(void);
@@ -38,6 +61,12 @@ int mosix_node_set_table(const char *text, size_t len, const char *source,
 			 struct mosix_map_error *error);
 int mosix_node_set_key(const u8 *key, unsigned int len);
 int mosix_node_set_window(u32 window);
+int mosix_node_set_epoch(u64 floor);
+int mosix_node_set_interval(u32 ms);
+void mosix_node_last_shutdown(char *buf, size_t size);
+unsigned int mosix_node_shutdown_timeout(void);
+void mosix_node_set_shutdown_timeout(unsigned int ms);
+void mosix_node_rolling_back(struct mosix_node *node);
 void mosix_node_exit(void);
 
 /* info.c: the info daemon */
@@ -45,17 +74,20 @@ extern unsigned int mosix_info_interval_ms;
 extern unsigned int mosix_info_window;
 bool mosix_info_key_set(void);
 int mosix_info_set_key(const u8 *key, unsigned int len);
+void mosix_info_set_epoch_floor(u64 floor);
+u64 mosix_info_epoch(void);
 int mosix_info_open(u32 pe);
-void mosix_info_release(void);
-void mosix_info_close_socket(void);
-int mosix_info_reopen_socket(void);
+void mosix_info_close(void);
 int mosix_info_thread_start(void);
 void mosix_info_thread_stop(void);
 void mosix_info_wake(void);
 void mosix_info_announce(void);
-int mosix_info_withdraw(void);
-void mosix_info_restore(void);
+void mosix_info_withdraw(void);
+void mosix_info_new_epoch(void);
 void mosix_info_reboot(void);
+int mosix_info_table_prepare(const struct mosix_map *map, const char **reason);
+void mosix_info_table_commit(const struct mosix_map *map);
+void mosix_info_interval_changed(void);
 void mosix_info_daemon_state(bool *running, u32 *acked, bool *active);
 u64 mosix_info_stat(unsigned int stat);
 unsigned int mosix_info_snapshot(struct mosix_info_entry *out, unsigned int max);
@@ -63,8 +95,7 @@ void mosix_info_exit(void);
 
 /* daemons.c: configuration generations handed to the daemons */
 enum mosix_daemon { MOSIX_DAEMON_INFO, MOSIX_DAEMON_MIG, MOSIX_NR_DAEMONS };
-u32 mosix_daemons_gen(void);
-bool mosix_daemons_active(void);
+u32 mosix_daemons_config(bool *active);
 bool mosix_daemon_stalled(enum mosix_daemon d);
 void mosix_daemon_ack(enum mosix_daemon d, u32 gen, bool idle);
 void mosix_daemon_acked(enum mosix_daemon d, u32 *gen, bool *idle);
@@ -72,7 +103,7 @@ void mosix_daemons_wake(bool active);
 int mosix_daemons_quiesce(unsigned int timeout_ms);
 void mosix_daemons_reset(void);
 
-/* mig.c: the migration daemon and its registry */
+/* mig.c: the migration daemon */
 int mosix_mig_start(void);
 void mosix_mig_stop(void);
 void mosix_mig_wake(void);
@@ -82,22 +113,25 @@ bool mosix_mig_guests_blocked(void);
 unsigned int mosix_mig_registered(void);
 int mosix_mig_evacuate(void);
 
-/* stages.c: staged transitions with rollback */
+/*
+ * stages.c: the stage table runner (kernel/cpu.c). name: the shutdown's
+ * name for the stage, also the bring-up's unless up_name is set. A NULL
+ * callback is skipped. Only drain stages' teardowns may fail.
+ */
 struct mosix_stage {
 	const char *name;
-	int (*forward)(void);
-	void (*undo)(void);
+	const char *up_name;
+	int (*startup)(struct mosix_node *node);
+	int (*teardown)(struct mosix_node *node);
+	bool drain;
 };
 
-int mosix_stages_run(const struct mosix_stage *stages, unsigned int n,
-		     enum mosix_event_op op, bool rollback,
-		     void (*on_rollback)(void), const char **failed);
+int mosix_stages_up(const struct mosix_stage *st, unsigned int n,
+		    struct mosix_node *node, const char **failed);
+int mosix_stages_down(const struct mosix_stage *st, unsigned int n,
+		      struct mosix_node *node, bool rollback,
+		      const char **failed, const char **rollback_failed);
 const char *mosix_errno_name(int err);
-
-/* node.c, for configfs */
-const char *mosix_node_last_shutdown(void);
-unsigned int mosix_node_shutdown_timeout(void);
-void mosix_node_set_shutdown_timeout(unsigned int ms);
 
 /* configfs.c */
 int mosix_configfs_init(void);

@@ -46,6 +46,8 @@ static const char * const drop_names[__MOSIX_INFO_DROP_MAX] = {
 	[MOSIX_INFO_DROP_UNKNOWN_PE]		= "unknown_pe",
 	[MOSIX_INFO_DROP_SPOOFED_SOURCE]	= "spoofed_source",
 	[MOSIX_INFO_DROP_REPLAY]		= "replay",
+	[MOSIX_INFO_DROP_RATELIMITED]		= "ratelimited",
+	[MOSIX_INFO_DROP_EPOCH_AHEAD]		= "epoch_ahead",
 };
 
 const char *mosix_info_drop_name(unsigned int why)
@@ -64,6 +66,7 @@ static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
 	[MOSIX_STAT_RX_ACCEPTED]	= "rx_accepted",
 	[MOSIX_STAT_RX_BYTES]		= "rx_bytes",
 	[MOSIX_STAT_LEAVE_SENT]		= "leave_sent",
+	[MOSIX_STAT_RELAY_REFUSED]	= "relay_refused",
 };
 
 const char *mosix_info_stat_name(unsigned int stat)
@@ -225,6 +228,34 @@ int mosix_info_encode(const struct mosix_info_msg_hdr *h,
 	for (i = 0; i < n; i++)
 		put_entry(buf + msg_len(i), &e[i]);
 	return (int)len;
+}
+
+int mosix_info_peek(const u8 *buf, size_t len, u32 *sender_pe,
+		    enum mosix_info_drop *why)
+{
+	unsigned int n;
+	size_t need;
+	int err;
+
+	err = mosix_info_precheck(len, why);
+	if (err)
+		return err;
+	if (buf[0] != MOSIX_INFO_MAGIC0 || buf[1] != MOSIX_INFO_MAGIC1)
+		return drop(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
+	if (buf[2] != MOSIX_INFO_VERSION)
+		return drop(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
+	if (!type_ok(buf[3]))
+		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+	n = get_be16(buf + 6);
+	if (!n || n > MOSIX_INFO_ENTRIES_MAX)
+		return drop(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
+	need = msg_len(n) + MOSIX_INFO_TAG_LEN;
+	if (len < need)
+		return drop(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
+	if (len > need)
+		return drop(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
+	*sender_pe = get_be16(buf + 4);
+	return 0;
 }
 
 int mosix_info_decode(const u8 *buf, size_t len, struct mosix_info_msg_hdr *h,
@@ -450,6 +481,26 @@ unsigned int mosix_info_view_merge(struct mosix_info_view *v,
 	return taken;
 }
 
+unsigned int mosix_info_view_merge_direct(struct mosix_info_view *v,
+					  const struct mosix_info_entry *e,
+					  unsigned int n,
+					  const struct mosix_map *map,
+					  s64 now_ms)
+{
+	struct mosix_info_slot *s;
+
+	if (!n)
+		return 0;
+	s = find_slot(v, e[0].pe);
+	/* the sender about itself: another epoch than the held one wins */
+	if (s && s->e.epoch != e[0].epoch && e[0].pe != v->self_pe &&
+	    entry_ok(&e[0]) && (!map || mosix_map_find_pe(map, e[0].pe))) {
+		set_slot(s, &e[0], now_ms - (s64)e[0].age_ms);
+		return 1 + mosix_info_view_merge(v, e + 1, n - 1, map, now_ms);
+	}
+	return mosix_info_view_merge(v, e, n, map, now_ms);
+}
+
 void mosix_info_view_prune(struct mosix_info_view *v,
 			   const struct mosix_map *map)
 {
@@ -459,25 +510,6 @@ void mosix_info_view_prune(struct mosix_info_view *v,
 		if (mosix_map_find_pe(map, v->slot[i].e.pe))
 			v->slot[k++] = v->slot[i];
 	v->nr = k;
-}
-
-void mosix_info_view_copy(struct mosix_info_view *dst,
-			  const struct mosix_info_view *src)
-{
-	s64 now = 0;
-	u32 i;
-
-	/* protection is judged at the newest stamp: nothing expires here */
-	for (i = 0; i < src->nr; i++)
-		if (!i || src->slot[i].stamp_ms > now)
-			now = src->slot[i].stamp_ms;
-	for (i = 0; i < src->nr; i++)
-		if (src->slot[i].e.pe != dst->self_pe)
-			merge_one(dst, &src->slot[i].e, src->slot[i].stamp_ms, now);
-	if (src->self_set && src->self_pe == dst->self_pe) {
-		dst->self = src->self;
-		dst->self_set = true;
-	}
 }
 
 int mosix_info_view_set_self(struct mosix_info_view *v,

@@ -23,24 +23,7 @@
 
 #include "mosix_map.h"
 
-/* Why a datagram was dropped: index of the per-reason counters */
-enum mosix_info_drop {
-	MOSIX_INFO_DROP_BAD_TAG,	/* HMAC did not verify (caller) */
-	MOSIX_INFO_DROP_TRUNCATED,	/* shorter than header + N entries + tag */
-	MOSIX_INFO_DROP_OVERSIZED,	/* longer: trailing bytes or > DGRAM_MAX */
-	MOSIX_INFO_DROP_BAD_MAGIC,
-	MOSIX_INFO_DROP_BAD_VERSION,
-	MOSIX_INFO_DROP_BAD_TYPE,
-	MOSIX_INFO_DROP_BAD_COUNT,	/* N == 0, N > ENTRIES_MAX or > caller's max */
-	MOSIX_INFO_DROP_BAD_FIELD,	/* a value out of range */
-	MOSIX_INFO_DROP_BAD_SENDER,	/* entry 0 is not the sender's, per type */
-	MOSIX_INFO_DROP_BAD_ORDER,	/* entries 1.. not ascending, or the sender */
-	MOSIX_INFO_DROP_UNKNOWN_PE,	/* sender PE not in the table */
-	MOSIX_INFO_DROP_SPOOFED_SOURCE,	/* source address is not the sender's */
-	MOSIX_INFO_DROP_REPLAY,		/* (epoch, seq) not newer than the last */
-	__MOSIX_INFO_DROP_MAX
-};
-
+/* enum mosix_info_drop (why a datagram was dropped) is in the UAPI header */
 #define MOSIX_INFO_DROP_MAX (__MOSIX_INFO_DROP_MAX - 1)
 
 /* the header without magic, version and count (the codec handles those) */
@@ -92,6 +75,14 @@ int mosix_info_validate(const struct mosix_info_msg_hdr *h,
 int mosix_info_encode(const struct mosix_info_msg_hdr *h,
 		      const struct mosix_info_entry *e, unsigned int n,
 		      u8 *buf, size_t size);
+
+/*
+ * What can be checked before the tag is computed: length, magic, version,
+ * type, count against the length; gives the claimed sender PE. 0 or a
+ * negative errno with *why set, as mosix_info_decode().
+ */
+int mosix_info_peek(const u8 *buf, size_t len, u32 *sender_pe,
+		    enum mosix_info_drop *why);
 
 /*
  * Parses a datagram of len bytes (tag included, already verified). Returns
@@ -161,13 +152,6 @@ int mosix_info_view_init(struct mosix_info_view *v, u32 self_pe, u32 window,
 void mosix_info_view_free(struct mosix_info_view *v);
 int mosix_info_view_set_max_age(struct mosix_info_view *v, u32 max_age_ms);
 
-/*
- * Carries everything src holds into dst (e.g. another window size): dst's
- * rules decide what stays. No allocation.
- */
-void mosix_info_view_copy(struct mosix_info_view *dst,
-			  const struct mosix_info_view *src);
-
 /* own entry (pe must be self_pe, status up or leaving): -EINVAL otherwise */
 int mosix_info_view_set_self(struct mosix_info_view *v,
 			     const struct mosix_info_entry *self);
@@ -183,6 +167,19 @@ unsigned int mosix_info_view_merge(struct mosix_info_view *v,
 				   const struct mosix_info_entry *e,
 				   unsigned int n, const struct mosix_map *map,
 				   s64 now_ms);
+
+/*
+ * As mosix_info_view_merge() for a message whose sender was authenticated
+ * directly (tag, source address, replay): its own entry e[0] replaces what
+ * the view holds about it whatever that entry's epoch, so that an epoch
+ * relayed by others (stale, or forged far ahead) cannot outlive the node's
+ * own word.
+ */
+unsigned int mosix_info_view_merge_direct(struct mosix_info_view *v,
+					  const struct mosix_info_entry *e,
+					  unsigned int n,
+					  const struct mosix_map *map,
+					  s64 now_ms);
 
 /* drops every entry about a PE that is no longer in the table */
 void mosix_info_view_prune(struct mosix_info_view *v,

@@ -228,7 +228,7 @@ static void entry_last_addr(const struct mosix_map_entry *e,
 }
 
 /* a decimal number without sign; -ERANGE above max (also past 64 bits) */
-int mosix_parse_decimal(const char *s, size_t len, u32 max, u32 *val)
+int mosix_parse_decimal_u64(const char *s, size_t len, u64 max, u64 *val)
 {
 	u64 v = 0;
 	bool big = false;
@@ -237,16 +237,30 @@ int mosix_parse_decimal(const char *s, size_t len, u32 max, u32 *val)
 	if (!len)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
+		unsigned int d;
+
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
-		v = v * 10 + (u64)(s[i] - '0');
-		if (v > max)
-			big = true, v = (u64)max + 1;
+		d = (unsigned int)(s[i] - '0');
+		if (big || v > (max - d) / 10)
+			big = true;
+		else
+			v = v * 10 + d;
 	}
 	if (big)
 		return -ERANGE;
-	*val = (u32)v;
+	*val = v;
 	return 0;
+}
+
+int mosix_parse_decimal(const char *s, size_t len, u32 max, u32 *val)
+{
+	u64 v;
+	int err = mosix_parse_decimal_u64(s, len, max, &v);
+
+	if (!err)
+		*val = (u32)v;
+	return err;
 }
 
 static bool is_alias_word(const char *s, size_t len)

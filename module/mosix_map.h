@@ -56,6 +56,7 @@ struct mosix_map_error {
 
 /* digits only (no sign, no blanks): -EINVAL, or -ERANGE above max */
 int mosix_parse_decimal(const char *s, size_t len, u32 max, u32 *val);
+int mosix_parse_decimal_u64(const char *s, size_t len, u64 max, u64 *val);
 
 int mosix_addr_parse(const char *s, size_t len, struct mosix_addr *addr);
 int mosix_addr_format(const struct mosix_addr *addr, char *buf, size_t size);

@@ -119,7 +119,7 @@ static int put_stats(struct sk_buff *msg)
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = MOSIX_STAT_TICKS; i <= MOSIX_STAT_LEAVE_SENT; i++)
+	for (i = MOSIX_STAT_TICKS; i < __MOSIX_STAT_LAST; i++)
 		if (nla_put_u64_64bit(msg, i, mosix_info_stat(i), MOSIX_STAT_PAD))
 			return -EMSGSIZE;
 	for (i = 0; i < __MOSIX_INFO_DROP_MAX; i++)
@@ -220,8 +220,19 @@ static int set_table_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * A dump is consistent when every message comes from the generation its
+ * first message came from. cb->seq carries the generation to the netlink
+ * core, which flags a message NLM_F_DUMP_INTR when cb->seq differs from the
+ * previous message's, NLMSG_DONE included; the generation of the first
+ * message is kept here too, so that a change is noticed whatever cb->seq
+ * looks like.
+ */
 struct table_dump {
 	u32 next;	/* next entry to send */
+	u32 gen;	/* generation of the first message */
+	bool started;	/* the first message is out */
+	bool done;	/* the dump ended early: the table changed */
 	char *buf;
 };
 
@@ -251,41 +262,57 @@ static int get_table_done(struct netlink_callback *cb)
 	return 0;
 }
 
-/* one message per call: as many whole canonical lines as fit (at most a page) */
+/*
+ * cb->seq 0 turns the check off: the generations map to non-zero values,
+ * consecutive ones to different values (0 and 2^31 share one).
+ */
+static unsigned int table_dump_seq(u32 gen)
+{
+	return gen ?: 1U << 31;
+}
+
+/*
+ * One message per call: as many whole canonical lines as fit (at most a
+ * page). If the table changed since the first message, the dump ends with
+ * a message without lines flagged NLM_F_DUMP_INTR: the reader starts again.
+ */
 static int get_table_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct table_dump *d = (struct table_dump *)cb->args[0];
-	/* what the message can still carry besides headers and the gen attribute */
-	int room = skb_tailroom(skb) - NLMSG_HDRLEN - GENL_HDRLEN -
-		   nla_total_size(sizeof(u32)) - nla_total_size(0);
-	size_t len = 0, max = clamp_t(int, room, 0, PAGE_SIZE);
+	/* what the text attribute, header and padding, may take of the message */
+	int room = skb_tailroom(skb) - (int)nlmsg_total_size(GENL_HDRLEN) -
+		   nla_total_size(sizeof(u32));
 	struct mosix_table *t;
-	u32 nr, gen;
+	u32 nr, gen, next;
+	bool changed;
+	int len = 0;
 	void *hdr;
 
-	if (max < MOSIX_MAP_LINE_MAX)
-		return -EMSGSIZE;
 	rcu_read_lock();
 	t = mosix_table_get();
 	nr = t ? mosix_map_nr_entries(&t->map) : 0;
 	gen = t ? t->gen : 0;
-	while (d->next < nr) {
+	/* on every call, the last one too: NLMSG_DONE is checked against it */
+	cb->seq = table_dump_seq(gen);
+	changed = d->started && gen != d->gen;
+	for (next = d->next; !changed && !d->done && next < nr; next++) {
 		char line[MOSIX_MAP_LINE_MAX];
-		int n = mosix_map_format_entry(&t->map, d->next, line, sizeof(line));
+		int n = mosix_map_format_entry(&t->map, next, line, sizeof(line));
 
-		if (len + n > max)
+		if (len + n > PAGE_SIZE || nla_total_size(len + n) > room)
 			break;
 		memcpy(d->buf + len, line, n);
 		len += n;
-		d->next++;
 	}
 	rcu_read_unlock();
 
-	if (!len && cb->prev_seq)
-		return 0;	/* done; an empty table still gets one message */
+	/* done; an empty table still gets one message */
+	if (d->done || (!len && d->started && !changed))
+		return 0;
+	/* not even one line fits */
+	if (!len && !changed && next < nr)
+		return -EMSGSIZE;
 
-	/* a table swap between messages marks the rest NLM_F_DUMP_INTR */
-	cb->seq = gen + 1;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &mosix_family, NLM_F_MULTI, MOSIX_CMD_GET_TABLE);
 	if (!hdr)
@@ -296,7 +323,17 @@ static int get_table_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
+	if (changed) {
+		/* whatever cb->seq did: the end of an inconsistent dump */
+		genlmsg_nlhdr(hdr)->nlmsg_flags |= NLM_F_DUMP_INTR;
+		d->done = true;
+	}
 	genlmsg_end(skb, hdr);
+	if (!d->started) {
+		d->started = true;
+		d->gen = gen;
+	}
+	d->next = next;
 	return skb->len;
 }
 
@@ -395,10 +432,22 @@ static const struct genl_ops mosix_ops[] = {
 	},
 };
 
+/*
+ * parallel_ops: genl_mutex is not taken around the ops, so that parsing a
+ * table of up to 8 MiB does not stall every other generic netlink family.
+ * None needs it: GET_STATUS reads under RCU and READ_ONCE, SET_TABLE
+ * parses into its own memory and installs under mosix_config_lock
+ * (mosix_node_set_table()), the dumps keep their state in their callback
+ * (the netlink core runs one socket's dump one call at a time) and read
+ * the table under RCU or the info view under its lock. The module cannot
+ * go away under an op: genl_unregister_family() waits for those running,
+ * and a dump holds a reference to the module.
+ */
 static struct genl_family mosix_family __ro_after_init = {
 	.name = MOSIX_GENL_NAME,
 	.version = MOSIX_GENL_VERSION,
 	.module = THIS_MODULE,
+	.parallel_ops = true,
 	.ops = mosix_ops,
 	.n_ops = ARRAY_SIZE(mosix_ops),
 	.mcgrps = mosix_mcgrps,

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The node: its number (PE), its state and every change to its
- * configuration. mosix_config_lock serialises configuration writers; a
+ * The node: its number (PE), its state, its stage table and every change to
+ * its configuration. mosix_config_lock serialises configuration writers; a
  * transition marks the state (starting/stopping) and runs without the lock,
  * so other writers get -EBUSY at once instead of queueing behind it, while
  * readers never wait.
+ *
+ * Lock order: mosix_config_lock > info's io_lock > info_lock (info.c).
  */
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/reboot.h>
+#include <linux/suspend.h>
 #include "mosix.h"
 
 static DEFINE_MUTEX(mosix_config_lock);
-static enum mosix_state cur_state = MOSIX_STATE_OFF;
-static u32 cur_pe;
+
+/* the one node this kernel runs; its facts are held here and nowhere else */
+static struct mosix_node the_node = {
+	.state = MOSIX_STATE_OFF,
+	.last_shutdown = "none",
+	.shutdown_timeout_ms = MOSIX_SHUTDOWN_TIMEOUT_DEFAULT_MS,
+};
 
 static const char *const state_names[__MOSIX_STATE_MAX] = {
 	[MOSIX_STATE_OFF] = "off",
@@ -30,27 +38,35 @@ const char *mosix_state_name(enum mosix_state state)
 
 enum mosix_state mosix_node_state(void)
 {
-	return READ_ONCE(cur_state);
+	return READ_ONCE(the_node.state);
 }
 
+/* this node's number while it is not off (during bring-up: the joining one) */
 u32 mosix_node_pe(void)
 {
-	return READ_ONCE(cur_pe);
+	return READ_ONCE(the_node.pe);
 }
 
-static bool in_transition(void)
+static bool in_transition(const struct mosix_node *node)
 {
 	lockdep_assert_held(&mosix_config_lock);
-	return cur_state != MOSIX_STATE_OFF && cur_state != MOSIX_STATE_UP;
+	return node->state != MOSIX_STATE_OFF && node->state != MOSIX_STATE_UP;
 }
 
-static void set_state(enum mosix_state state)
+static void set_state(struct mosix_node *node, enum mosix_state state)
 {
 	lockdep_assert_held(&mosix_config_lock);
-	if (cur_state == state)
+	if (node->state == state)
 		return;
-	WRITE_ONCE(cur_state, state);
-	mosix_event_state(state, cur_pe);
+	WRITE_ONCE(node->state, state);
+	mosix_event_state(state, node->pe);
+}
+
+void mosix_node_rolling_back(struct mosix_node *node)
+{
+	mutex_lock(&mosix_config_lock);
+	set_state(node, MOSIX_STATE_ROLLING_BACK);
+	mutex_unlock(&mosix_config_lock);
 }
 
 static bool table_has_pe(u32 pe)
@@ -66,23 +82,29 @@ static bool table_has_pe(u32 pe)
 }
 
 /*
- * Reboot or poweroff while up: tell the peers and stop the daemons, fast and
- * without waiting on anything remote (user space is already gone, there is
- * nothing to migrate). A transition holding the lock is left alone.
+ * Reboot or poweroff while up (md_notify_reboot): tell the peers and stop
+ * the daemons, bounded (at most about 100 ms) and without waiting on
+ * anything remote; user space is gone, there is nothing to migrate. A
+ * transition holding the node is left alone (trylock). The config lock is
+ * held so that no transition starts meanwhile.
  */
 static int node_reboot(struct notifier_block *nb, unsigned long action,
 		       void *data)
 {
+	struct mosix_node *node = &the_node;
+
 	if (!mutex_trylock(&mosix_config_lock))
 		return NOTIFY_DONE;
-	if (cur_state == MOSIX_STATE_UP) {
+	if (node->state == MOSIX_STATE_UP) {
 		u64 sent = mosix_info_stat(MOSIX_STAT_LEAVE_SENT);
+		ktime_t t0 = ktime_get();
 
-		set_state(MOSIX_STATE_STOPPING);
+		set_state(node, MOSIX_STATE_STOPPING);
 		mosix_info_reboot();
 		mosix_mig_stop();
-		pr_info("node %u: leave notice sent on reboot to %llu peers\n", cur_pe,
-			mosix_info_stat(MOSIX_STAT_LEAVE_SENT) - sent);
+		pr_info("node %u: leave notice sent on reboot to %llu peers in %lld us\n",
+			node->pe, mosix_info_stat(MOSIX_STAT_LEAVE_SENT) - sent,
+			ktime_us_delta(ktime_get(), t0));
 	}
 	mutex_unlock(&mosix_config_lock);
 	return NOTIFY_DONE;
@@ -92,16 +114,42 @@ static struct notifier_block reboot_nb = {
 	.notifier_call = node_reboot,
 };
 
-/* ---- bring-up stages ---------------------------------------------------- */
-
-static u32 joining_pe;
-
-static int up_transport(void)
+/*
+ * Back from hibernation: the image was saved while up, then the reboot
+ * notifier told the peers this epoch was leaving. A new epoch, announced,
+ * makes the node up again for them.
+ */
+static int node_pm(struct notifier_block *nb, unsigned long action, void *data)
 {
-	return mosix_info_open(joining_pe);
+	if (action != PM_POST_HIBERNATION)
+		return NOTIFY_DONE;
+	mutex_lock(&mosix_config_lock);
+	if (the_node.state == MOSIX_STATE_UP) {
+		pr_info("node %u: back from hibernation, new epoch\n", the_node.pe);
+		mosix_info_new_epoch();
+	}
+	mutex_unlock(&mosix_config_lock);
+	return NOTIFY_DONE;
 }
 
-static int up_daemons(void)
+static struct notifier_block pm_nb = {
+	.notifier_call = node_pm,
+};
+
+/* ---- the stages: bring-up runs them down the table, shutdown up it ----- */
+
+static int transport_open(struct mosix_node *node)
+{
+	return mosix_info_open(node->pe);
+}
+
+static int transport_close(struct mosix_node *node)
+{
+	mosix_info_close();
+	return 0;
+}
+
+static int daemons_start(struct mosix_node *node)
 {
 	int err;
 
@@ -115,45 +163,70 @@ static int up_daemons(void)
 	return err;
 }
 
-static void down_daemons(void)
+/* the threads end before the transport's socket can go */
+static int daemons_stop(struct mosix_node *node)
 {
 	mosix_mig_stop();
 	mosix_info_thread_stop();
+	return 0;
 }
 
-static int up_notifier(void)
+static int notifiers_register(struct mosix_node *node)
 {
-	return register_reboot_notifier(&reboot_nb);
+	int err = register_reboot_notifier(&reboot_nb);
+
+	if (err)
+		return err;
+	err = register_pm_notifier(&pm_nb);
+	if (err)
+		unregister_reboot_notifier(&reboot_nb);
+	return err;
 }
 
-static void down_notifier(void)
+static int notifiers_unregister(struct mosix_node *node)
 {
+	unregister_pm_notifier(&pm_nb);
 	unregister_reboot_notifier(&reboot_nb);
+	return 0;
 }
 
-static int up_announce(void)
+static int quiesce(struct mosix_node *node)
+{
+	return mosix_daemons_quiesce(READ_ONCE(node->shutdown_timeout_ms));
+}
+
+static int wake_active(struct mosix_node *node)
+{
+	mosix_daemons_wake(true);
+	return 0;
+}
+
+static int wake_leaving(struct mosix_node *node)
+{
+	mosix_daemons_wake(false);
+	return 0;
+}
+
+static int announce(struct mosix_node *node)
 {
 	mosix_info_announce();
 	return 0;
 }
 
-static void withdraw_announce(void)
+static int withdraw(struct mosix_node *node)
 {
 	mosix_info_withdraw();
+	return 0;
 }
 
-static const struct mosix_stage bringup_stages[] = {
-	{ "transport", up_transport, mosix_info_release },
-	{ "daemons", up_daemons, down_daemons },
-	{ "notifier", up_notifier, down_notifier },
-	{ "announce", up_announce, withdraw_announce },
-};
+static int guests_accept(struct mosix_node *node)
+{
+	mosix_mig_block_guests(false);
+	return 0;
+}
 
-/* ---- shutdown stages ---------------------------------------------------- */
-
-static unsigned int shutdown_timeout = MOSIX_SHUTDOWN_TIMEOUT_DEFAULT_MS;
-
-static int evacuate(void)
+/* a failed evacuation accepts guests again itself: it did not finish */
+static int evacuate(struct mosix_node *node)
 {
 	int err;
 
@@ -164,150 +237,101 @@ static int evacuate(void)
 	return err;
 }
 
-static void undo_evacuate(void)
-{
-	mosix_mig_block_guests(false);
-}
-
-static int wake(void)
-{
-	mosix_daemons_wake(false);
-	return 0;
-}
-
-static void undo_wake(void)
-{
-	mosix_daemons_wake(true);
-}
-
-static int quiesce(void)
-{
-	return mosix_daemons_quiesce(READ_ONCE(shutdown_timeout));
-}
-
-static int down_notifier_stage(void)
-{
-	down_notifier();
-	return 0;
-}
-
-static void undo_down_notifier(void)
-{
-	up_notifier();
-}
-
-static int close_transport(void)
-{
-	mosix_info_close_socket();
-	return 0;
-}
-
-static void reopen_transport(void)
-{
-	int err = mosix_info_reopen_socket();
-
-	if (err)
-		pr_warn("rollback: cannot reopen the cluster socket: %d\n", err);
-}
-
-static const struct mosix_stage shutdown_stages[] = {
-	{ "evacuate", evacuate, undo_evacuate },
-	{ "withdraw", mosix_info_withdraw, mosix_info_restore },
-	{ "wake", wake, undo_wake },
-	{ "quiesce", quiesce, NULL },
-	{ "notifier", down_notifier_stage, undo_down_notifier },
-	{ "transport", close_transport, reopen_transport },
+static const struct mosix_stage node_stages[] = {
+	{ .name = "transport", .startup = transport_open, .teardown = transport_close },
+	{ .name = "daemons", .startup = daemons_start, .teardown = daemons_stop },
+	{ .name = "notifier", .startup = notifiers_register,
+	  .teardown = notifiers_unregister },
+	{ .name = "quiesce", .teardown = quiesce, .drain = true },
+	{ .name = "wake", .startup = wake_active, .teardown = wake_leaving },
+	{ .name = "withdraw", .up_name = "announce", .startup = announce,
+	  .teardown = withdraw },
+	{ .name = "evacuate", .up_name = "guests", .startup = guests_accept,
+	  .teardown = evacuate, .drain = true },
 };
 
-/* after the last stage: nothing can fail any more */
-static void shutdown_commit(void)
+void mosix_node_last_shutdown(char *buf, size_t size)
 {
-	down_daemons();
-	mosix_info_release();
-	mosix_mig_block_guests(false);
-}
-
-static char last_shutdown[64] = "none";
-
-const char *mosix_node_last_shutdown(void)
-{
-	return last_shutdown;
+	mutex_lock(&mosix_config_lock);
+	strscpy(buf, the_node.last_shutdown, size);
+	mutex_unlock(&mosix_config_lock);
 }
 
 unsigned int mosix_node_shutdown_timeout(void)
 {
-	return READ_ONCE(shutdown_timeout);
+	return READ_ONCE(the_node.shutdown_timeout_ms);
 }
 
 void mosix_node_set_shutdown_timeout(unsigned int ms)
 {
-	WRITE_ONCE(shutdown_timeout, ms);
+	WRITE_ONCE(the_node.shutdown_timeout_ms, ms);
 }
 
-static void transition_state(enum mosix_state state)
-{
-	mutex_lock(&mosix_config_lock);
-	set_state(state);
-	mutex_unlock(&mosix_config_lock);
-}
-
-static void rolling_back(void)
-{
-	transition_state(MOSIX_STATE_ROLLING_BACK);
-}
-
-/* bring-up: the node joins with number pe; a failure undoes what was done */
-static int node_up(u32 pe)
+/* bring-up: node->pe joins; a failure undoes what was done */
+static int node_up(struct mosix_node *node)
 {
 	const char *failed = NULL;
 	int err;
 
-	joining_pe = pe;
-	err = mosix_stages_run(bringup_stages, ARRAY_SIZE(bringup_stages),
-			       MOSIX_EVENT_OP_BRINGUP, true, rolling_back, &failed);
+	err = mosix_stages_up(node_stages, ARRAY_SIZE(node_stages), node, &failed);
 	if (err)
-		pr_info("node %u: bring-up failed at %s (%d), undone\n", pe, failed, err);
+		pr_info("node %u: bring-up failed at %s (%d), undone\n", node->pe,
+			failed, err);
 	else
-		pr_info("node %u up\n", pe);
+		pr_info("node %u up\n", node->pe);
 	return err;
 }
 
 /*
  * The shutdown: the node leaves the cluster. With rollback a failed stage
- * puts everything back and its error is returned; without (module unload)
- * every stage is tried and the node ends down.
+ * puts everything back and its error is returned (*still_up true); without
+ * (module unload), or if a stage cannot start again, every stage is torn
+ * down and the node ends off.
  */
-static int node_down(u32 pe, bool rollback)
+static int node_down(struct mosix_node *node, bool rollback, bool *still_up)
 {
-	const char *failed = NULL;
+	const char *failed = NULL, *restart = NULL;
+	char result[sizeof(node->last_shutdown)];
 	int err;
 
-	err = mosix_stages_run(shutdown_stages, ARRAY_SIZE(shutdown_stages),
-			       MOSIX_EVENT_OP_SHUTDOWN, rollback, rolling_back,
-			       &failed);
-	if (err && rollback) {
-		snprintf(last_shutdown, sizeof(last_shutdown),
-			 "rolled-back stage=%s error=%s", failed,
-			 mosix_errno_name(err));
+	err = mosix_stages_down(node_stages, ARRAY_SIZE(node_stages), node,
+				rollback, &failed, &restart);
+	*still_up = err && rollback && !restart;
+	if (!err)
+		strscpy(result, "ok", sizeof(result));
+	else if (restart)
+		snprintf(result, sizeof(result),
+			 "failed stage=%s error=%s rollback-failed=%s",
+			 failed, mosix_errno_name(err), restart);
+	else if (rollback)
+		snprintf(result, sizeof(result), "rolled-back stage=%s error=%s",
+			 failed, mosix_errno_name(err));
+	else
+		snprintf(result, sizeof(result), "forced stage=%s error=%s",
+			 failed, mosix_errno_name(err));
+
+	mutex_lock(&mosix_config_lock);
+	strscpy(node->last_shutdown, result, sizeof(node->last_shutdown));
+	mutex_unlock(&mosix_config_lock);
+	if (*still_up)
 		pr_info("node %u: shutdown failed at %s (%d), rolled back\n",
-			pe, failed, err);
-		return err;
-	}
-	shutdown_commit();
-	strscpy(last_shutdown, "ok", sizeof(last_shutdown));
-	pr_info("node %u down\n", pe);
-	return 0;
+			node->pe, failed, err);
+	else
+		pr_info("node %u down (%s)\n", node->pe, result);
+	return *still_up ? err : 0;
 }
 
 int mosix_node_set_pe(u32 pe)
 {
+	struct mosix_node *node = &the_node;
+	bool still_up = false;
 	u32 old;
 	int err;
 
 	if (mutex_lock_interruptible(&mosix_config_lock))
 		return -EINTR;
-	old = cur_pe;
-	if (in_transition()) {
+	old = node->pe;
+	if (in_transition(node)) {
 		pr_info_ratelimited("pe: %u refused: a transition is running\n", pe);
 		err = -EBUSY;
 		goto unlock;
@@ -333,23 +357,37 @@ int mosix_node_set_pe(u32 pe)
 		goto unlock;
 	}
 
-	set_state(pe ? MOSIX_STATE_STARTING : MOSIX_STATE_STOPPING);
+	if (pe)
+		WRITE_ONCE(node->pe, pe);
+	set_state(node, pe ? MOSIX_STATE_STARTING : MOSIX_STATE_STOPPING);
 	mutex_unlock(&mosix_config_lock);
 
-	err = pe ? node_up(pe) : node_down(old, true);
+	if (pe) {
+		err = node_up(node);
+		still_up = !err;
+	} else {
+		err = node_down(node, true, &still_up);
+	}
 
 	mutex_lock(&mosix_config_lock);
-	if (!err)
-		WRITE_ONCE(cur_pe, pe);
-	set_state(cur_pe ? MOSIX_STATE_UP : MOSIX_STATE_OFF);
+	if (!still_up)
+		WRITE_ONCE(node->pe, 0);
+	set_state(node, still_up ? MOSIX_STATE_UP : MOSIX_STATE_OFF);
 unlock:
 	mutex_unlock(&mosix_config_lock);
 	return err;
 }
 
+/*
+ * A new table. While up it may move this node (another address or family):
+ * the info daemon rebinds first and the table is refused if it cannot
+ * (EADDRNOTAVAIL: not an address of this host); nodes that left the table
+ * leave the view and the maximum age follows the new size.
+ */
 int mosix_node_set_table(const char *text, size_t len, const char *source,
 			 struct mosix_map_error *error)
 {
+	struct mosix_node *node = &the_node;
 	struct mosix_table *t = NULL;
 	int err;
 
@@ -362,16 +400,20 @@ int mosix_node_set_table(const char *text, size_t len, const char *source,
 		mosix_table_discard(t);
 		return -EINTR;
 	}
-	if (in_transition()) {
+	error->line = 0;
+	if (in_transition(node)) {
 		err = -EBUSY;
-		error->line = 0;
 		error->reason = "a transition is running";
-	} else if (cur_pe && !mosix_map_find_pe(&t->map, cur_pe)) {
+	} else if (node->pe && !mosix_map_find_pe(&t->map, node->pe)) {
 		err = -ENOENT;
-		error->line = 0;
 		error->reason = "the table does not contain this node's PE";
-	} else {
+	} else if (node->pe) {
+		err = mosix_info_table_prepare(&t->map, &error->reason);
+	}
+	if (!err) {
 		mosix_table_publish(t);
+		if (node->pe)
+			mosix_info_table_commit(&t->map);
 		t = NULL;
 	}
 	mutex_unlock(&mosix_config_lock);
@@ -387,14 +429,14 @@ log:
 	return err;
 }
 
-/* key and window shape the daemon: they change only while off */
+/* key, window and epoch shape the daemon: they change only while off */
 static int change_while_off(const char *what)
 {
 	lockdep_assert_held(&mosix_config_lock);
-	if (cur_state == MOSIX_STATE_OFF)
+	if (the_node.state == MOSIX_STATE_OFF)
 		return 0;
 	pr_info_ratelimited("%s: refused: the node is %s, write 0 to pe first\n",
-			    what, mosix_state_name(cur_state));
+			    what, mosix_state_name(the_node.state));
 	return -EBUSY;
 }
 
@@ -424,6 +466,31 @@ int mosix_node_set_window(u32 window)
 	return err;
 }
 
+int mosix_node_set_epoch(u64 floor)
+{
+	int err;
+
+	if (mutex_lock_interruptible(&mosix_config_lock))
+		return -EINTR;
+	err = change_while_off("epoch");
+	if (!err)
+		mosix_info_set_epoch_floor(floor);
+	mutex_unlock(&mosix_config_lock);
+	return err;
+}
+
+/* takes effect at the next tick; while up the maximum age follows it */
+int mosix_node_set_interval(u32 ms)
+{
+	if (mutex_lock_interruptible(&mosix_config_lock))
+		return -EINTR;
+	WRITE_ONCE(mosix_info_interval_ms, ms);
+	if (the_node.state == MOSIX_STATE_UP)
+		mosix_info_interval_changed();
+	mutex_unlock(&mosix_config_lock);
+	return 0;
+}
+
 /*
  * Module unload: take the node down whatever state it is in, without the
  * option of rolling back (the quiesce wait is still bounded by the timeout).
@@ -432,14 +499,17 @@ int mosix_node_set_window(u32 window)
  */
 void mosix_node_exit(void)
 {
+	struct mosix_node *node = &the_node;
+	bool still_up;
+
 	mutex_lock(&mosix_config_lock);
-	if (cur_pe) {
-		set_state(MOSIX_STATE_STOPPING);
+	if (node->pe) {
+		set_state(node, MOSIX_STATE_STOPPING);
 		mutex_unlock(&mosix_config_lock);
-		node_down(cur_pe, false);
+		node_down(node, false, &still_up);
 		mutex_lock(&mosix_config_lock);
 	}
-	WRITE_ONCE(cur_pe, 0);
-	set_state(MOSIX_STATE_OFF);
+	WRITE_ONCE(node->pe, 0);
+	set_state(node, MOSIX_STATE_OFF);
 	mutex_unlock(&mosix_config_lock);
 }

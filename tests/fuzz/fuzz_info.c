@@ -73,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct mosix_info_entry e[MOSIX_INFO_ENTRIES_MAX], snap[MOSIX_INFO_ENTRIES_MAX + 1];
 	static u8 buf[MOSIX_INFO_DGRAM_MAX];
 	static const char text[] = "1 10.0.0.1 300\n1000 10.1.0.1 100\n";
-	enum mosix_info_drop why = __MOSIX_INFO_DROP_MAX;
+	enum mosix_info_drop why = __MOSIX_INFO_DROP_MAX, pwhy = why;
+	u32 sender = 0;
 	struct mosix_info_entry self = mk(SELF, MOSIX_INFO_STATUS_UP, 0);
 	struct mosix_info_msg_hdr h;
 	struct mosix_info_view v;
@@ -84,7 +85,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!map.nr_nodes && mosix_map_parse(text, sizeof(text) - 1, &map, &err))
 		abort();
+	/* peek (before the tag) never accepts what decode's header checks refuse */
+	if (mosix_info_peek(data, size, &sender, &pwhy)) {
+		if (pwhy > MOSIX_INFO_DROP_BAD_COUNT ||
+		    mosix_info_decode(data, size, &h, e, MOSIX_INFO_ENTRIES_MAX, &why) >= 0)
+			abort();
+		return 0;
+	}
 	n = mosix_info_decode(data, size, &h, e, MOSIX_INFO_ENTRIES_MAX, &why);
+	if (n >= 0 && sender != h.sender_pe)
+		abort();
 	if (n < 0) {
 		if (why < MOSIX_INFO_DROP_TRUNCATED || why > MOSIX_INFO_DROP_BAD_ORDER)
 			abort();
@@ -115,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mosix_info_view_merge(&v, e, (unsigned int)n, (size & 1) ? &map : NULL, now);
 	check_view(&v);
 	check_send(&v, now);
-	/* the same datagram 5 s later (replay is the caller's): still sane */
-	mosix_info_view_merge(&v, e, (unsigned int)n, NULL, now + 5000);
+	/* the same datagram 5 s later, from its sender directly: still sane */
+	mosix_info_view_merge_direct(&v, e, (unsigned int)n, NULL, now + 5000);
 	check_view(&v);
 	check_send(&v, now + 30000);
 	if (mosix_info_view_snapshot(&v, now, snap, MOSIX_INFO_ENTRIES_MAX + 1) != v.nr + 1)

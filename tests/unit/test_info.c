@@ -116,7 +116,13 @@ static int rx_packet(struct rx *r, const u8 *buf, size_t len, const char *src)
 	u8 t[SHA256_LEN];
 	int n;
 
-	if (mosix_info_precheck(len, &why))
+	u32 sender;
+
+	/* the checks that need no key come first, as in the module */
+	if (mosix_info_peek(buf, len, &sender, &why))
+		goto drop;
+	ck_assert_int_eq(mosix_addr_parse(src, strlen(src), &a), 0);
+	if (mosix_info_check_sender(&r->map, r->view.self_pe, sender, &a, &why))
 		goto drop;
 	hmac_sha256(key, sizeof(key) - 1, buf, len - MOSIX_INFO_TAG_LEN, t);
 	if (memcmp(t, buf + len - MOSIX_INFO_TAG_LEN, MOSIX_INFO_TAG_LEN)) {
@@ -126,15 +132,12 @@ static int rx_packet(struct rx *r, const u8 *buf, size_t len, const char *src)
 	n = mosix_info_decode(buf, len, &h, e, MOSIX_INFO_ENTRIES_MAX, &why);
 	if (n < 0)
 		goto drop;
-	ck_assert_int_eq(mosix_addr_parse(src, strlen(src), &a), 0);
-	if (mosix_info_check_sender(&r->map, r->view.self_pe, h.sender_pe, &a,
-				    &why))
-		goto drop;
+	ck_assert_uint_eq(h.sender_pe, sender);
 	if (!mosix_info_replay_ok(&r->replay[h.sender_pe], h.epoch, h.seq)) {
 		why = MOSIX_INFO_DROP_REPLAY;
 		goto drop;
 	}
-	mosix_info_view_merge(&r->view, e, (unsigned int)n, &r->map, r->now);
+	mosix_info_view_merge_direct(&r->view, e, (unsigned int)n, &r->map, r->now);
 	r->accepted++;
 	return -1;
 drop:
@@ -373,7 +376,9 @@ static size_t spoiled(enum spoil how, u8 *buf, const char **src)
 		put_be(buf + MOSIX_INFO_HDR_LEN + MOSIX_INFO_ENTRY_LEN + 14, 2, 1001);
 		break;
 	case SENDER:
+		/* from node 3's address: past the sender check, caught by decode */
 		put_be(buf + 4, 2, 3);
+		*src = "10.0.0.3";
 		break;
 	case ORDER:
 		put_be(buf + MOSIX_INFO_HDR_LEN + 2 * MOSIX_INFO_ENTRY_LEN, 2, 3);
@@ -525,6 +530,40 @@ static const struct field_case {
 	{ "free > mem", 1, 36, 8, 8388609, false },
 	{ "free 2^64-1", 1, 36, 8, ~0ULL, false },
 };
+
+START_TEST(test_peek_checks_the_header_before_any_tag)
+{
+	static u8 buf[MOSIX_INFO_DGRAM_MAX];
+	enum mosix_info_drop why = __MOSIX_INFO_DROP_MAX;
+	size_t len = sample(buf, 5);
+	u32 sender = 0;
+
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), 0);
+	ck_assert_uint_eq(sender, 2);
+	/* a wrong tag passes: peek never looks at it */
+	buf[len - 1] ^= 1;
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), 0);
+	ck_assert_int_eq(mosix_info_peek(buf, len - 1, &sender, &why), -EMSGSIZE);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_TRUNCATED);
+	ck_assert_int_eq(mosix_info_peek(buf, len + 1, &sender, &why), -EMSGSIZE);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_OVERSIZED);
+	buf[0] = 'N';
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), -EPROTO);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_BAD_MAGIC);
+	buf[0] = MOSIX_INFO_MAGIC0;
+	buf[2] = 7;
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), -EPROTONOSUPPORT);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_BAD_VERSION);
+	buf[2] = MOSIX_INFO_VERSION;
+	buf[3] = 9;
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), -EPROTO);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_BAD_TYPE);
+	buf[3] = MOSIX_INFO_TYPE_INFO;
+	put_be(buf + 6, 2, 0);
+	ck_assert_int_eq(mosix_info_peek(buf, len, &sender, &why), -E2BIG);
+	ck_assert_int_eq(why, MOSIX_INFO_DROP_BAD_COUNT);
+}
+END_TEST
 
 START_TEST(test_every_field_is_range_checked)
 {
@@ -751,6 +790,36 @@ START_TEST(test_merge_newer_wins_older_ignored)
 	/* the age grows with time */
 	ck_assert(mosix_info_view_lookup(&v, 3, 12500, &got));
 	ck_assert_uint_eq(got.age_ms, 2500);
+	mosix_info_view_free(&v);
+}
+END_TEST
+
+START_TEST(test_the_senders_own_word_replaces_a_relayed_epoch)
+{
+	struct mosix_info_view v = view(1, 4, 10000);
+	struct mosix_info_entry far = entry(3, MOSIX_INFO_STATUS_DOWN, ~0ULL >> 1, 0);
+	struct mosix_info_entry own = entry(3, MOSIX_INFO_STATUS_UP, 77, 0), got;
+
+	/* relayed by someone: node 3 down in a huge epoch */
+	merge1(&v, far, 10000);
+	ck_assert(mosix_info_view_lookup(&v, 3, 10000, &got));
+	ck_assert_int_eq(got.status, MOSIX_INFO_STATUS_DOWN);
+	/* relayed again, its real epoch: not newer, ignored */
+	merge1(&v, own, 10100);
+	ck_assert(mosix_info_view_lookup(&v, 3, 10100, &got));
+	ck_assert_uint_eq(got.epoch, far.epoch);
+	/* from node 3 itself: replaces whatever the view held */
+	ck_assert_uint_eq(mosix_info_view_merge_direct(&v, &own, 1, NULL, 10200), 1);
+	ck_assert(mosix_info_view_lookup(&v, 3, 10200, &got));
+	ck_assert_uint_eq(got.epoch, 77);
+	ck_assert_int_eq(got.status, MOSIX_INFO_STATUS_UP);
+	/* the same epoch: the ordinary rules (leaving is final for an epoch) */
+	own.status = MOSIX_INFO_STATUS_LEAVING;
+	ck_assert_uint_eq(mosix_info_view_merge_direct(&v, &own, 1, NULL, 10300), 1);
+	own.status = MOSIX_INFO_STATUS_UP;
+	ck_assert_uint_eq(mosix_info_view_merge_direct(&v, &own, 1, NULL, 10400), 0);
+	ck_assert(mosix_info_view_lookup(&v, 3, 10400, &got));
+	ck_assert_int_eq(got.status, MOSIX_INFO_STATUS_LEAVING);
 	mosix_info_view_free(&v);
 }
 END_TEST
@@ -1076,28 +1145,6 @@ START_TEST(test_snapshot_is_sorted_with_self_and_bounded)
 }
 END_TEST
 
-START_TEST(test_copy_into_a_smaller_window_keeps_the_newest)
-{
-	struct mosix_info_view big = view(1, 16, 60000), small = view(1, 3, 60000);
-	struct mosix_info_entry self = up(1, 0);
-	u16 pe;
-
-	mosix_info_view_set_self(&big, &self);
-	for (pe = 2; pe < 12; pe++)
-		merge1(&big, up(pe, 100u * pe), 10000);
-	merge1(&big, entry(40, MOSIX_INFO_STATUS_LEAVING, 40, 5000), 10000);
-	mosix_info_view_copy(&small, &big);
-	ck_assert(small.self_set);
-	ck_assert_uint_eq(small.nr, 3);
-	ck_assert_int_eq(status_of(&small, 40, 10000), MOSIX_INFO_STATUS_LEAVING);
-	ck_assert_int_eq(status_of(&small, 2, 10000), MOSIX_INFO_STATUS_UP);
-	ck_assert_int_eq(status_of(&small, 3, 10000), MOSIX_INFO_STATUS_UP);
-	ck_assert_int_eq(status_of(&small, 4, 10000), MOSIX_INFO_STATUS_UNKNOWN);
-	mosix_info_view_free(&big);
-	mosix_info_view_free(&small);
-}
-END_TEST
-
 /* ---- peer choice ---- */
 
 static void parse_map(const char *text, struct mosix_map *map)
@@ -1197,6 +1244,7 @@ Suite *info_suite(void)
 	tcase_add_test(codec, test_drop_names_cover_every_reason);
 	tcase_add_test(codec, test_decode_refuses_more_entries_than_the_caller_holds);
 	tcase_add_test(codec, test_precheck_bounds);
+	tcase_add_test(codec, test_peek_checks_the_header_before_any_tag);
 	tcase_add_loop_test(codec, test_every_field_is_range_checked, 0,
 			    (int)(sizeof(field_cases) / sizeof(field_cases[0])));
 	tcase_add_test(codec, test_sender_entry_must_match_header_and_type);
@@ -1213,6 +1261,7 @@ Suite *info_suite(void)
 
 	tcase_add_test(viewc, test_view_init_checks_parameters);
 	tcase_add_test(viewc, test_merge_newer_wins_older_ignored);
+	tcase_add_test(viewc, test_the_senders_own_word_replaces_a_relayed_epoch);
 	tcase_add_test(viewc, test_merge_ignores_self_unknown_pes_and_invalid_entries);
 	tcase_add_test(viewc, test_full_view_evicts_the_oldest_for_a_newer_entry);
 	tcase_add_test(viewc, test_entries_past_max_age_are_down_and_not_sent);
@@ -1224,7 +1273,6 @@ Suite *info_suite(void)
 	tcase_add_test(viewc, test_self_entry_rules_and_leaving_sticks_for_the_boot);
 	tcase_add_test(viewc, test_leave_notice_reaches_a_node_through_gossip);
 	tcase_add_test(viewc, test_snapshot_is_sorted_with_self_and_bounded);
-	tcase_add_test(viewc, test_copy_into_a_smaller_window_keeps_the_newest);
 	suite_add_tcase(s, viewc);
 
 	tcase_add_test(peer, test_pick_peer_is_uniform_over_others_across_ranges);

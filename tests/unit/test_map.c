@@ -258,6 +258,27 @@ START_TEST(test_decimal_numbers)
 }
 END_TEST
 
+START_TEST(test_decimal_u64_numbers)
+{
+	uint64_t v = 7;
+
+	ck_assert_int_eq(mosix_parse_decimal_u64("9223372036854775807", 19,
+						 MOSIX_EPOCH_MAX, &v), 0);
+	ck_assert_uint_eq(v, MOSIX_EPOCH_MAX);
+	ck_assert_int_eq(mosix_parse_decimal_u64("9223372036854775808", 19,
+						 MOSIX_EPOCH_MAX, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal_u64("18446744073709551615", 20,
+						 ~0ULL, &v), 0);
+	ck_assert_uint_eq(v, ~0ULL);
+	ck_assert_int_eq(mosix_parse_decimal_u64("18446744073709551616", 20,
+						 ~0ULL, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal_u64("99999999999999999999999", 23,
+						 ~0ULL, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal_u64("12x", 3, ~0ULL, &v), -EINVAL);
+	ck_assert_uint_eq(v, ~0ULL);	/* unchanged on error */
+}
+END_TEST
+
 START_TEST(test_largest_map)
 {
 	size_t size = 65535 * 32, len = 0;
@@ -291,6 +312,7 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_address_arithmetic_wraps);
 	tcase_add_test(tc, test_canonical_text_round_trips);
 	tcase_add_test(tc, test_decimal_numbers);
+	tcase_add_test(tc, test_decimal_u64_numbers);
 	tcase_add_test(tc, test_largest_map);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

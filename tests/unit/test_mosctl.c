@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include "mosctl.h"
 
@@ -40,6 +42,10 @@ static char cfs[128];		/* fake configfs directory */
 static char good_map[128];	/* GOOD_MAP */
 static char bad_map[128];	/* BAD_MAP */
 static char etc[128];		/* $MOSIX_ETC, made by start_setup() only */
+static char state_dir[128];	/* $MOSIX_STATE_DIR, made by start itself */
+
+/* the fake module's proposal in configfs `epoch`: a clock-derived epoch */
+#define PROPOSAL "1782411121459200"
 
 #define GOOD_MAP "# three nodes at 10.0.0.1.., two at fd00::1..\n" \
 		 "1 10.0.0.1 3\n\n4 fd00::1 2\n2 10.9.9.9 ALIAS\n"
@@ -123,6 +129,7 @@ static void setup(void)
 	cfs_set("table", "");
 	cfs_set("state", "off\n");
 	cfs_set("key", "none\n");
+	cfs_set("epoch", PROPOSAL "\n");
 	snprintf(good_map, sizeof(good_map), "%s/good.map", dir);
 	snprintf(bad_map, sizeof(bad_map), "%s/bad.map", dir);
 	write_str(good_map, GOOD_MAP);
@@ -134,6 +141,9 @@ static void setup(void)
 	snprintf(etc, sizeof(etc), "%s/etc", dir);
 	setenv(MOSCTL_ENV_ETC, etc, 1);
 	setenv(MOSCTL_ENV_MODPROBE, "/bin/false", 1);
+	/* never the host's /var/lib/mosix */
+	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	setenv(MOSCTL_ENV_STATE_DIR, state_dir, 1);
 }
 
 static void teardown(void)
@@ -349,9 +359,11 @@ static const struct cli_case cli_cases[] = {
 	{ { "shutdown", "--help" }, 0, "-t, --timeout SEC", NULL },
 	{ { "help", "monitor" }, 0, "Usage: mosctl monitor [--json]\n", NULL },
 	{ { "monitor", "-h" }, 0, "stage-begin", NULL },
-	{ { "help", "start" }, 0, "Usage: mosctl start [--map MAP] [--key-file KEYFILE] [--pe PE]\n",
-	  NULL },
+	{ { "help", "start" }, 0, "Usage: mosctl start [--map MAP] [--key-file KEYFILE] [--pe PE] "
+	  "[--state-dir DIR]\n", NULL },
 	{ { "start", "--help" }, 0, "$MOSIX_ETC", NULL },
+	{ { "start", "--help" }, 0, "  --state-dir DIR  where the boot epoch is kept (default /var/lib/mosix,\n", NULL },
+	{ { "start", "--help" }, 0, "max(saved + 2^20, the module's proposal)", NULL },
 	/* the lifecycle: usage errors 2 */
 	{ { "shutdown", "--timeout", "0" }, 2, NULL,
 	  "mosctl: shutdown: --timeout: '0' is not a number of seconds (1..3600) (see 'mosctl help shutdown')\n" },
@@ -377,6 +389,8 @@ static const struct cli_case cli_cases[] = {
 	{ { "start", "--map", "" }, 2, NULL, "start: an empty file name" },
 	{ { "start", "--key-file=" }, 2, NULL, "start: an empty file name" },
 	{ { "start", "-p", "1" }, 2, NULL, "start: unknown option '-p'" },
+	{ { "start", "--state-dir" }, 2, NULL, "start: option '--state-dir' needs an argument" },
+	{ { "start", "--state-dir=" }, 2, NULL, "start: an empty file name" },
 	/* the lifecycle: commands that run */
 	{ { "shutdown" }, 0, "node is already off\n", NULL },
 	{ { "monitor" }, 1, NULL, "mosctl: the mosix module is not loaded\n" },
@@ -885,6 +899,11 @@ static const struct explain_case explain_cases[] = {
 	{ "key", EINVAL, "", "not a key: 32..128 hex digits" },
 	{ "key", EPERM, "", "must be root" },
 	{ "key", ENOSPC, "", NULL },
+	{ "epoch", EBUSY, "1048576", "the node is up: its epoch is set while it is off" },
+	{ "epoch", EINVAL, "x", "not a decimal number" },
+	{ "epoch", ERANGE, "0", "0, or 2^63 and above" },
+	{ "epoch", EPERM, "1", "must be root" },
+	{ "epoch", ENOSPC, "1", NULL },
 };
 
 START_TEST(test_configfs_errno_meanings)
@@ -1375,7 +1394,7 @@ START_TEST(test_status_json_with_view_and_counters)
 		"\"speed\":null,\"mem\":null,\"free\":null,\"util\":null,\"age_ms\":null}],"
 		"\"more_unknown\":0,\"stats\":{\"ticks\":1234,\"tx_packets\":1200,"
 		"\"tx_bytes\":964800,\"tx_errors\":3,\"rx_accepted\":1100,\"rx_bytes\":884400,"
-		"\"leave_sent\":1,\"drops\":{");
+		"\"leave_sent\":1,\"relay_refused\":0,\"drops\":{");
 	for (i = 0; i < MOSCTL_NR_DROPS; i++)
 		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s\"%s\":%u", i ? "," : "",
 				      mosix_info_drop_name((unsigned int)i),
@@ -1386,7 +1405,7 @@ START_TEST(test_status_json_with_view_and_counters)
 	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
 	/* the keys, spelled as it does */
 	ck_assert_ptr_nonnull(strstr(buf, "\"drops\":{\"bad_tag\":5,\"truncated\":0,"));
-	ck_assert_ptr_nonnull(strstr(buf, "\"spoofed_source\":0,\"replay\":2}"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"spoofed_source\":0,\"replay\":2"));
 
 	/* -v changes nothing in JSON; every variant is valid */
 	render(want, &st, &v, MOSCTL_PRINT_JSON | MOSCTL_PRINT_VERBOSE);
@@ -2978,6 +2997,574 @@ START_TEST(test_start_loads_the_module)
 }
 END_TEST
 
+/* --- start: the boot epoch ------------------------------------------------- */
+
+static void state_file(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/epoch", state_dir);
+}
+
+/* the saved epoch before a start */
+static void state_set(const char *text)
+{
+	char p[256];
+
+	ck_assert(!mkdir(state_dir, 0755) || errno == EEXIST);
+	state_file(p, sizeof(p));
+	write_str(p, text);
+}
+
+/* the saved epoch after it; want NULL: there is no file */
+static void ck_state(const char *want)
+{
+	char p[256], *got;
+	struct stat st;
+
+	state_file(p, sizeof(p));
+	if (!want) {
+		ck_assert_msg(stat(p, &st) && errno == ENOENT, "%s exists", p);
+		return;
+	}
+	got = read_file(p, NULL);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* nothing of the module's configuration changed */
+static void ck_cfs_untouched(void)
+{
+	ck_cfs("epoch", PROPOSAL "\n");
+	ck_cfs("key", "none\n");
+	ck_cfs("table", "");
+	ck_cfs("pe", "0\n");
+}
+
+struct epoch_case {
+	const char *saved;	/* state file; NULL: none */
+	const char *proposal;	/* configfs epoch */
+	const char *epoch;	/* what start saves and hands over */
+};
+
+static const struct epoch_case epoch_cases[] = {
+	/* the first start: the module's proposal, at least 2^20 */
+	{ NULL, PROPOSAL "\n", PROPOSAL },
+	{ NULL, "5\n", "1048576" },
+	{ NULL, "0\n", "1048576" },
+	/* the clock went back: the saved epoch + 2^20 */
+	{ PROPOSAL "\n", "1000\n", "1782411122507776" },
+	{ PROPOSAL "\n", PROPOSAL "\n", "1782411122507776" },
+	/* the module's own bumps since the last start stay within the step */
+	{ PROPOSAL "\n", "1782411121459207\n", "1782411122507776" },
+	/* the clock went on by more than the step: the proposal */
+	{ "5000000\n", PROPOSAL "\n", PROPOSAL },
+	{ PROPOSAL, "1782411122507777", "1782411122507777" },
+	/* blanks around the saved number */
+	{ "  42 \n\n", "0", "1048618" },
+	{ "0\n", "7\n", "1048576" },
+	/* the last epoch there is */
+	{ "9223372036853727231\n", "1\n", "9223372036854775807" },
+};
+
+START_TEST(test_start_epoch)
+{
+	const struct epoch_case *c = &epoch_cases[_i];
+	char want[64];
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	cfs_set("epoch", c->proposal);
+	if (c->saved)
+		state_set(c->saved);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 0, "case %d: status %d: %s", _i, r.status, r.err);
+	ck_assert_str_eq(r.out, "node is up as PE 2\n");
+	ck_assert_str_eq(r.err, "");
+	snprintf(want, sizeof(want), "%s\n", c->epoch);
+	ck_state(want);
+	ck_cfs("epoch", c->epoch);
+	ck_cfs("pe", "2");
+}
+END_TEST
+
+/* boot after boot, the clock going back each time: the epoch only grows */
+START_TEST(test_start_epochs_only_grow)
+{
+	static const char *const proposals[] = {
+		PROPOSAL "\n", "1782411121459201\n", "1000\n", "1000\n", "1782411125000000\n",
+	};
+	static const char *const epochs[] = {
+		PROPOSAL, "1782411122507776", "1782411123556352", "1782411124604928",
+		"1782411125653504",
+	};
+	char want[64];
+	struct run r;
+	size_t i;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	for (i = 0; i < N(proposals); i++) {
+		/* a new boot: the module off, its proposal from the clock */
+		cfs_set("pe", "0\n");
+		cfs_set("state", "off\n");
+		cfs_set("key", "none\n");
+		cfs_set("epoch", proposals[i]);
+		RUN(&r, NULL, "start", "--pe", "2");
+		ck_assert_msg(r.status == 0, "boot %zu: status %d: %s", i, r.status, r.err);
+		snprintf(want, sizeof(want), "%s\n", epochs[i]);
+		ck_state(want);
+		ck_cfs("epoch", epochs[i]);
+	}
+}
+END_TEST
+
+struct epoch_bad_case {
+	const char *saved;
+	const char *proposal;	/* NULL: PROPOSAL */
+	const char *err;	/* in stderr; %s: the state file */
+};
+
+#define NOT_A_NUMBER "' is not a decimal number (the boot epoch saved by the last start: " \
+		     "correct it, or remove the file to start over from the clock); nothing " \
+		     "was changed\n"
+
+static const struct epoch_bad_case epoch_bad_cases[] = {
+	{ "abc\n", NULL, "mosctl: start: %s: 'abc" NOT_A_NUMBER },
+	{ "", NULL, "mosctl: start: %s: '" NOT_A_NUMBER },
+	{ " \n", NULL, "mosctl: start: %s: '" NOT_A_NUMBER },
+	{ "-5\n", NULL, "mosctl: start: %s: '-5" NOT_A_NUMBER },
+	{ "+5\n", NULL, "mosctl: start: %s: '+5" NOT_A_NUMBER },
+	{ "12 34\n", NULL, "mosctl: start: %s: '12 34" NOT_A_NUMBER },
+	{ "0x10\n", NULL, "mosctl: start: %s: '0x10" NOT_A_NUMBER },
+	{ "1.5\n", NULL, "mosctl: start: %s: '1.5" NOT_A_NUMBER },
+	{ "7\x01\n", NULL, "mosctl: start: %s: '7?" NOT_A_NUMBER },
+	/* above 2^64 - 1 */
+	{ "18446744073709551616\n", NULL, "mosctl: start: %s: '18446744073709551616" NOT_A_NUMBER },
+	/* more than a number and its blanks */
+	{ "1111111111111111111111111111111111111111111111111111111111111111111111\n", NULL,
+	  "mosctl: start: %s: '11111111111111111111111111111111" NOT_A_NUMBER },
+	/* no epoch left after it: checked before anything changes */
+	{ "9223372036853727232\n", NULL,
+	  "mosctl: start: no boot epoch is left: %s holds 9223372036853727232, the module "
+	  "proposes " PROPOSAL ", the largest is 9223372036854775807\n" },
+	{ "18446744073709551615\n", NULL, "mosctl: start: no boot epoch is left: " },
+	{ "1\n", "9223372036854775808\n", "mosctl: start: no boot epoch is left: " },
+	/* the module's proposal is not a number */
+	{ "1\n", "soon\n", "/mosix/epoch: unexpected content 'soon'\n" },
+};
+
+START_TEST(test_start_epoch_refused)
+{
+	const struct epoch_bad_case *c = &epoch_bad_cases[_i];
+	char path[256], want[1024];
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	state_set(c->saved);
+	if (c->proposal)
+		cfs_set("epoch", c->proposal);
+	state_file(path, sizeof(path));
+	snprintf(want, sizeof(want), c->err, path);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 1, "case %d: status %d: %s", _i, r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, want), "case %d: stderr '%s' lacks '%s'", _i, r.err, want);
+	/* nothing changed, the state file least of all */
+	ck_state(c->saved);
+	if (c->proposal)
+		cfs_set("epoch", PROPOSAL "\n");
+	ck_cfs_untouched();
+}
+END_TEST
+
+/*
+ * The epoch is on disk before the module sees it. The fake `epoch` is a
+ * symlink to a FIFO that answers the read of the proposal; meanwhile the
+ * helper points `epoch` to /dev/full, so that the write of the epoch fails
+ * as a refusing module would: by then the state file must hold it.
+ */
+struct epoch_fifo {
+	char link[256], fifo[256], tmp[256];
+};
+
+static void *epoch_fifo_main(void *arg)
+{
+	struct epoch_fifo *h = arg;
+	int fd = open(h->fifo, O_WRONLY);	/* mosctl is opening `epoch` to read */
+
+	if (fd < 0)
+		abort();
+	if (symlink("/dev/full", h->tmp) || rename(h->tmp, h->link))
+		abort();
+	if (write(fd, "77\n", 3) != 3)
+		abort();
+	close(fd);
+	return NULL;
+}
+
+START_TEST(test_start_saves_the_epoch_first)
+{
+	struct epoch_fifo h;
+	char want[512];
+	pthread_t t;
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	state_set("5000000\n");
+	cfs_path(h.link, sizeof(h.link), "epoch");
+	cfs_path(h.fifo, sizeof(h.fifo), "epoch.fifo");
+	cfs_path(h.tmp, sizeof(h.tmp), "epoch.tmp");
+	ck_assert_int_eq(mkfifo(h.fifo, 0600), 0);
+	ck_assert_int_eq(unlink(h.link), 0);
+	ck_assert_int_eq(symlink(h.fifo, h.link), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, epoch_fifo_main, &h), 0);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	snprintf(want, sizeof(want), "mosctl: start: setting the boot epoch: %s: No space left on device\n",
+		 h.link);
+	ck_assert_str_eq(r.err, want);
+	/* 5000000 + 2^20, saved; and nothing else was written */
+	ck_state("6048576\n");
+	ck_cfs("key", "none\n");
+	ck_cfs("table", "");
+	ck_cfs("pe", "0\n");
+}
+END_TEST
+
+/*
+ * path made a read-only file system, for EROFS: a tmpfs mounted read-only
+ * in a mount namespace of this test process alone (Check forks every test),
+ * made private first so that nothing reaches the namespace it came from.
+ * False where that is not allowed (not root, a restricted container).
+ */
+static bool mount_read_only(const char *path)
+{
+	return !unshare(CLONE_NEWNS) &&
+	       !mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) &&
+	       !mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16k");
+}
+
+#define DIR_HINT "(mosctl start keeps this node's boot epoch in %s; --state-dir DIR or " \
+		 "$MOSIX_STATE_DIR names another, writable, directory)\n"
+
+START_TEST(test_start_state_dir_errors)
+{
+	char p[256], sub[256], want[1024];
+	struct stat st;
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+
+	/* unreadable: below a file, or `epoch` is no file */
+	snprintf(p, sizeof(p), "%s/sub", good_map);
+	RUN(&r, NULL, "start", "--pe", "2", "--state-dir", p);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: start: %s/epoch: Not a directory (the boot epoch "
+		 "saved by the last start); nothing was changed\n", p);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_int_eq(mkdir(state_dir, 0755), 0);
+	state_file(p, sizeof(p));
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: start: %s: Is a directory (the boot epoch "
+		 "saved by the last start); nothing was changed\n", p);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_int_eq(rmdir(p), 0);
+	ck_cfs_untouched();
+
+	/* unwritable: a read-only file system (or, not root, no permission) */
+	if (geteuid()) {
+		ck_assert_int_eq(chmod(state_dir, 0555), 0);
+	} else if (!mount_read_only(state_dir)) {
+		fprintf(stderr, "test_start_state_dir_errors: no read-only mount here: "
+			"the EROFS part is skipped\n");
+		return;
+	}
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: start: state directory %s: %s " DIR_HINT, state_dir,
+		 strerror(geteuid() ? EACCES : EROFS), state_dir);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, want);
+	ck_cfs_untouched();
+	ck_state(NULL);
+	/* a directory to make there */
+	snprintf(sub, sizeof(sub), "%s/sub", state_dir);
+	RUN(&r, NULL, "start", "--pe", "2", "--state-dir", sub);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "mosctl: start: creating %s: %s " DIR_HINT, sub,
+		 strerror(geteuid() ? EACCES : EROFS), sub);
+	ck_assert_str_eq(r.err, want);
+	ck_cfs_untouched();
+	/* without the module: said before modprobe runs, so nothing is loaded */
+	setenv(MOSCTL_ENV_CONFIGFS, "/nonexistent/mosix", 1);
+	if (stat("/sys/module/mosix", &st)) {
+		RUN(&r, NULL, "start", "--pe", "2");
+		ck_assert_int_eq(r.status, 1);
+		snprintf(want, sizeof(want), "mosctl: start: state directory %s: %s " DIR_HINT,
+			 state_dir, strerror(geteuid() ? EACCES : EROFS), state_dir);
+		ck_assert_str_eq(r.err, want);
+	}
+	setenv(MOSCTL_ENV_CONFIGFS, cfs, 1);
+	if (geteuid())
+		chmod(state_dir, 0755);
+	else
+		ck_assert_int_eq(umount(state_dir), 0);
+}
+END_TEST
+
+START_TEST(test_start_state_dir_choice)
+{
+	char env_dir[256], opt_dir[256], p[512], *got;
+	struct stat st;
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	/* made with its parents */
+	snprintf(env_dir, sizeof(env_dir), "%s/var/lib/mosix", dir);
+	setenv(MOSCTL_ENV_STATE_DIR, env_dir, 1);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_eq(stat(env_dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	snprintf(p, sizeof(p), "%s/epoch", env_dir);
+	got = read_file(p, NULL);
+	ck_assert_str_eq(got, PROPOSAL "\n");
+	free(got);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	/* no temporary file left behind */
+	snprintf(p, sizeof(p), "ls -A '%s' | grep -qvx epoch", env_dir);
+	ck_assert_int_ne(system(p), 0);
+
+	/* the option wins over the environment */
+	cfs_set("pe", "0\n");
+	cfs_set("state", "off\n");
+	snprintf(opt_dir, sizeof(opt_dir), "%s/opt", dir);
+	RUN(&r, NULL, "start", "--pe", "2", "--state-dir", opt_dir);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	snprintf(p, sizeof(p), "%s/epoch", opt_dir);
+	got = read_file(p, NULL);
+	ck_assert_str_eq(got, PROPOSAL "\n");
+	free(got);
+	/* the environment's is as it was */
+	snprintf(p, sizeof(p), "%s/epoch", env_dir);
+	got = read_file(p, NULL);
+	ck_assert_str_eq(got, PROPOSAL "\n");
+	free(got);
+	ck_state(NULL);
+
+	/* the default, unless something overrides it */
+	unsetenv(MOSCTL_ENV_STATE_DIR);
+	ck_assert_str_eq(mosctl_state_dir(NULL), "/var/lib/mosix");
+	ck_assert_str_eq(mosctl_state_dir(""), "/var/lib/mosix");
+	setenv(MOSCTL_ENV_STATE_DIR, "", 1);
+	ck_assert_str_eq(mosctl_state_dir(NULL), "/var/lib/mosix");
+	setenv(MOSCTL_ENV_STATE_DIR, "/e", 1);
+	ck_assert_str_eq(mosctl_state_dir(NULL), "/e");
+	ck_assert_str_eq(mosctl_state_dir("/o"), "/o");
+}
+END_TEST
+
+/* an older module without configfs `epoch`: one warning, the node comes up */
+START_TEST(test_start_without_epoch_file)
+{
+	char p[256], want[512];
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	state_set("5000000\n");
+	cfs_path(p, sizeof(p), "epoch");
+	ck_assert_int_eq(unlink(p), 0);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "node is up as PE 2\n");
+	snprintf(want, sizeof(want), "mosctl: start: warning: %s does not exist: the module is "
+		 "older than mosctl and takes its boot epoch from the clock alone (after the "
+		 "clock went back, peers ignore this node for a while)\n", p);
+	ck_assert_str_eq(r.err, want);
+	ck_cfs("pe", "2");
+	ck_state("5000000\n");
+}
+END_TEST
+
+/* a node already up keeps its epoch, and start writes no state */
+START_TEST(test_start_already_up_keeps_the_epoch)
+{
+	struct run r;
+
+	etc_set("mosix.map", GOOD_MAP);
+	etc_set("key", KEY_HEX);
+	cfs_set("pe", "2\n");
+	cfs_set("state", "up\n");
+	cfs_set("table", GOOD_MAP);
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "already up as PE 2\n");
+	ck_assert_str_eq(r.err, "");
+	ck_cfs("epoch", PROPOSAL "\n");
+	ck_state(NULL);
+	state_set("5000000\n");
+	RUN(&r, NULL, "start", "--pe", "2");
+	ck_assert_int_eq(r.status, 0);
+	ck_state("5000000\n");
+	ck_cfs("epoch", PROPOSAL "\n");
+}
+END_TEST
+
+struct next_case {
+	uint64_t saved, proposal;
+	int ret;
+	uint64_t epoch;
+};
+
+static const struct next_case next_cases[] = {
+	{ 0, 0, 0, 1ULL << 20 },
+	{ 0, 1, 0, 1ULL << 20 },
+	{ 0, (1ULL << 20) + 1, 0, (1ULL << 20) + 1 },
+	{ 100, 50, 0, 100 + (1ULL << 20) },
+	{ 100, 100 + (1ULL << 20), 0, 100 + (1ULL << 20) },
+	{ MOSIX_EPOCH_MAX - (1ULL << 20), 0, 0, MOSIX_EPOCH_MAX },
+	{ MOSIX_EPOCH_MAX - (1ULL << 20) + 1, 0, -ERANGE, 0 },
+	{ UINT64_MAX, 0, -ERANGE, 0 },
+	{ 0, MOSIX_EPOCH_MAX, 0, MOSIX_EPOCH_MAX },
+	{ 0, MOSIX_EPOCH_MAX + 1, -ERANGE, 0 },
+	{ 0, UINT64_MAX, -ERANGE, 0 },
+};
+
+START_TEST(test_epoch_next)
+{
+	const struct next_case *c = &next_cases[_i];
+	uint64_t e = 0;
+
+	ck_assert_uint_eq(MOSIX_EPOCH_STEP, 1ULL << 20);
+	ck_assert_int_eq(mosctl_epoch_next(c->saved, c->proposal, &e), c->ret);
+	if (!c->ret)
+		ck_assert_uint_eq(e, c->epoch);
+}
+END_TEST
+
+/* --- util.c ---------------------------------------------------------------- */
+
+START_TEST(test_trim_and_parse_u64)
+{
+	static const struct {
+		const char *in, *out;
+	} trims[] = {
+		{ "", "" }, { " \t\r\n", "" }, { "x", "x" }, { " a b\n", "a b" },
+		{ "\n\n7\n", "7" }, { "\v7\f", "\v7\f" },
+	};
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t v;
+	} nums[] = {
+		{ "0", 0, 0 }, { "007", 0, 7 }, { "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -ERANGE, 0 }, { "99999999999999999999", -ERANGE, 0 },
+		{ "", -EINVAL, 0 }, { " 1", -EINVAL, 0 }, { "1 ", -EINVAL, 0 }, { "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 }, { "1x", -EINVAL, 0 }, { "99999999999999999999x", -EINVAL, 0 },
+	};
+	size_t i, n;
+
+	for (i = 0; i < N(trims); i++) {
+		const char *s = mosctl_trim(trims[i].in, strlen(trims[i].in), &n);
+
+		ck_assert_uint_eq(n, strlen(trims[i].out));
+		ck_assert_int_eq(memcmp(s, trims[i].out, n), 0);
+	}
+	for (i = 0; i < N(nums); i++) {
+		uint64_t v = 12345;
+
+		ck_assert_msg(mosctl_parse_u64(nums[i].s, strlen(nums[i].s), &v) == nums[i].ret,
+			      "'%s'", nums[i].s);
+		ck_assert_uint_eq(v, nums[i].ret ? 12345 : nums[i].v);
+	}
+}
+END_TEST
+
+/* files of 0.., around the limit and around the first chunk (64 KiB) */
+START_TEST(test_read_all)
+{
+	static const struct {
+		size_t size, max;
+		int ret;
+	} cases[] = {
+		{ 0, 10, 0 }, { 1, 10, 0 }, { 10, 10, 0 }, { 11, 10, -EFBIG }, { 0, 0, 0 },
+		{ 1, 0, -EFBIG }, { 65535, 1 << 20, 0 }, { 65536, 1 << 20, 0 },
+		{ 65537, 1 << 20, 0 }, { 300000, 1 << 20, 0 }, { 1 << 20, 1 << 20, 0 },
+		{ (1 << 20) + 1, 1 << 20, -EFBIG }, { 100000, 99999, -EFBIG },
+		{ 99999, 99999, 0 }, { 65536, 65536, 0 }, { 65537, 65536, -EFBIG },
+	};
+	char path[256], *data, *text;
+	size_t i, j, len;
+
+	snprintf(path, sizeof(path), "%s/data", dir);
+	data = malloc((1 << 20) + 1);
+	ck_assert_ptr_nonnull(data);
+	for (j = 0; j < (1 << 20) + 1; j++)
+		data[j] = (char)('a' + j % 26);
+	for (i = 0; i < N(cases); i++) {
+		int fd, ret;
+
+		write_file(path, data, cases[i].size);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		text = NULL;
+		ret = mosctl_read_all(fd, cases[i].max, &text, &len);
+		close(fd);
+		ck_assert_msg(ret == cases[i].ret, "case %zu: %d", i, ret);
+		if (ret) {
+			ck_assert_ptr_null(text);
+			continue;
+		}
+		ck_assert_uint_eq(len, cases[i].size);
+		ck_assert_int_eq(memcmp(text, data, len), 0);
+		ck_assert_int_eq(text[len], '\0');
+		free(text);
+	}
+	free(data);
+	/* read errors come back as they are */
+	ck_assert_int_eq(mosctl_read_all(-1, 10, &text, &len), -EBADF);
+}
+END_TEST
+
+/* each of words[0..n) is in the man page (when run from the top of the tree) */
+static void ck_man_page_has(const char *const *words, size_t n)
+{
+	FILE *f = fopen("tools/mosctl.8", "r");
+	char *man;
+	size_t i;
+
+	if (!f)
+		return;	/* not run from the top of the tree */
+	fclose(f);
+	man = read_file("tools/mosctl.8", NULL);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(strstr(man, words[i]), "mosctl.8 lacks '%s'", words[i]);
+	free(man);
+}
+
+/* the man page explains the epoch by the names mosctl uses */
+START_TEST(test_man_page_documents_the_epoch)
+{
+	static const char *const words[] = {
+		".SH \"BOOT EPOCH\"", "\\-\\-state\\-dir", "MOSIX_STATE_DIR", "/var/lib/mosix",
+		"/var/lib/mosix/epoch", "/sys/kernel/config/mosix/epoch", "max(\\fIN\\fP + 2^20, \\fIP\\fP)",
+		"fsync", "rename", "replay", "ratelimited", "epoch_ahead", "relay_refused",
+	};
+
+	ck_man_page_has(words, N(words));
+}
+END_TEST
+
 /* the man page documents the lifecycle by the names mosctl uses */
 START_TEST(test_man_page_documents_the_lifecycle)
 {
@@ -2989,17 +3576,8 @@ START_TEST(test_man_page_documents_the_lifecycle)
 		"fault_stage", "MOSIX_ETC", "MOSIX_MODPROBE", "mosix.service",
 		"systemctl enable mosix", ".B 130", "/etc/mosix/mosix.map", "/etc/mosix/key",
 	};
-	FILE *f = fopen("tools/mosctl.8", "r");
-	char *man;
-	size_t i;
 
-	if (!f)
-		return;	/* not run from the top of the tree */
-	fclose(f);
-	man = read_file("tools/mosctl.8", NULL);
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		ck_assert_msg(strstr(man, words[i]), "mosctl.8 lacks '%s'", words[i]);
-	free(man);
+	ck_man_page_has(words, N(words));
 }
 END_TEST
 
@@ -3101,6 +3679,9 @@ Suite *mosctl_suite(void)
 	tcase_add_loop_test(help, test_shutdown_conclusion, 0, N(conclude_cases));
 	tcase_add_test(help, test_man_page_documents_the_lifecycle);
 	tcase_add_test(help, test_unit_file);
+	tcase_add_test(help, test_man_page_documents_the_epoch);
+	tcase_add_loop_test(help, test_epoch_next, 0, N(next_cases));
+	tcase_add_test(help, test_trim_and_parse_u64);
 	suite_add_tcase(s, help);
 
 	tcase_add_checked_fixture(life, start_setup, teardown);
@@ -3111,6 +3692,15 @@ Suite *mosctl_suite(void)
 	tcase_add_test(life, test_start_options_override_etc);
 	tcase_add_loop_test(life, test_start_failures, 0, N(start_fail_cases));
 	tcase_add_test(life, test_start_loads_the_module);
+	tcase_add_loop_test(life, test_start_epoch, 0, N(epoch_cases));
+	tcase_add_test(life, test_start_epochs_only_grow);
+	tcase_add_loop_test(life, test_start_epoch_refused, 0, N(epoch_bad_cases));
+	tcase_add_test(life, test_start_saves_the_epoch_first);
+	tcase_add_test(life, test_start_state_dir_errors);
+	tcase_add_test(life, test_start_state_dir_choice);
+	tcase_add_test(life, test_start_without_epoch_file);
+	tcase_add_test(life, test_start_already_up_keeps_the_epoch);
+	tcase_add_test(life, test_read_all);
 	tcase_set_timeout(life, 30);
 	suite_add_tcase(s, life);
 	return s;

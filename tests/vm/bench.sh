@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The in-guest part of `make bench`: table install times and memory per node, on each
-# kernel of the matrix (KVER= for one). Prints figures; not a pass/fail test.
+# The in-guest part of `make bench`: table install times and memory per node, the info
+# daemon's CPU share idle and flooded, the reboot path's time, on each kernel of the
+# matrix (KVER= for one). Prints figures; not a pass/fail test.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kvers=${KVER:-$(awk '{print $1}' "$top/.deps/matrix")}
@@ -11,4 +12,7 @@ for k in $kvers; do
 	"$top/tests/vm/run-vm.sh" --kernel "$k" --name bench --case-timeout 600 "$case_file" >/dev/null 2>&1 ||
 		echo "bench run failed on $k: see build/vm-logs/"
 	cat "$top/build/vm/bench-$k/bench.out" 2>/dev/null
+	"$top/tests/vm/run-vm.sh" --kernel "$k" --name bench3 --timeout 900 "$top/tests/vm/bench/bench3.sh" >/dev/null 2>&1 ||
+		echo "3-guest bench run failed on $k: see build/vm-logs/"
+	cat "$top/build/vm/bench3-$k/bench3.out" 2>/dev/null
 done

@@ -115,8 +115,8 @@ static const struct command commands[] = {
 			"  -h, --help       show this help\n"
 			"\n"
 			"Writes 0 to configfs pe and prints the stages as the kernel runs them:\n"
-			"evacuate, withdraw, wake, quiesce, notifier, transport. If one fails,\n"
-			"the kernel undoes the finished ones and the node stays up: the failed\n"
+			"evacuate, withdraw, wake, quiesce, notifier, daemons, transport. If one\n"
+			"fails, the kernel undoes the finished ones and the node stays up: the failed\n"
 			"stage and the reason are printed. Ctrl-C interrupts the wait of quiesce\n"
 			"and rolls back. Exit status: 0 the node left the cluster (or was already\n"
 			"off), 1 failed and rolled back, 2 usage, 130 interrupted and rolled back.\n",
@@ -139,19 +139,26 @@ static const struct command commands[] = {
 		.name = "start",
 		.fn = mosctl_cmd_start,
 		.summary = "load the module and bring this node up from /etc/mosix",
-		.usage = "start [--map MAP] [--key-file KEYFILE] [--pe PE]",
+		.usage = "start [--map MAP] [--key-file KEYFILE] [--pe PE] [--state-dir DIR]",
 		.help = "  --map MAP        the node table (default /etc/mosix/mosix.map)\n"
 			"  --key-file KEYFILE\n"
 			"                   the cluster key (default /etc/mosix/key)\n"
 			"  --pe PE          this node's number; default: the one PE of MAP\n"
 			"                   that holds a local address\n"
+			"  --state-dir DIR  where the boot epoch is kept (default /var/lib/mosix,\n"
+			"                   or $MOSIX_STATE_DIR); it must be writable\n"
 			"  -h, --help       show this help\n"
 			"\n"
 			"What mosix.service runs: checks MAP and KEYFILE, loads the module\n"
 			"(modprobe mosix) unless it is loaded, installs the key and the table and\n"
 			"brings the node up, printing the stages. A node already up as that PE\n"
 			"with that table is left alone (\"already up\"). $MOSIX_ETC replaces\n"
-			"/etc/mosix.\n",
+			"/etc/mosix.\n"
+			"\n"
+			"Peers ignore a node whose boot epoch is not newer than the last they\n"
+			"saw, even after the clock went back: before each bring-up, start saves\n"
+			"the new epoch, max(saved + 2^20, the module's proposal), in DIR/epoch\n"
+			"(fsync'd), then hands it to the module (configfs epoch).\n",
 	},
 	{
 		.name = "help",

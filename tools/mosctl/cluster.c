@@ -30,10 +30,8 @@ int mosctl_read_table(char **text, size_t *len)
 
 	if (!err) {
 		err = mosctl_nl_get_table(&nl, text, len);
-		if (err == -EAGAIN)
-			mosctl_err("reading the table: it kept changing while it was read, try again");
-		else if (err)
-			mosctl_nl_perror(&nl, "reading the table", err);
+		if (err)
+			mosctl_nl_dump_perror(&nl, "reading the table", err);
 		mosctl_nl_close(&nl);
 	} else if (mosctl_configfs_present()) {
 		err = mosctl_configfs_read("table", text, len);
@@ -43,16 +41,12 @@ int mosctl_read_table(char **text, size_t *len)
 	return err ? -1 : 0;
 }
 
-int mosctl_load_table(struct mosix_map *map)
+/* text (freed here) as the installed table; prints the error; 0 or -1 */
+static int parse_table(char *text, size_t len, struct mosix_map *map)
 {
 	struct mosix_map_error e;
-	char *text;
-	size_t len;
-	int err;
+	int err = mosix_map_parse(text, len, map, &e);
 
-	if (mosctl_read_table(&text, &len))
-		return -1;
-	err = mosix_map_parse(text, len, map, &e);
 	free(text);
 	if (err) {
 		mosctl_err("the installed table does not parse: line %" PRIu32 ": %s",
@@ -60,6 +54,29 @@ int mosctl_load_table(struct mosix_map *map)
 		return -1;
 	}
 	return 0;
+}
+
+int mosctl_load_table(struct mosix_map *map)
+{
+	char *text;
+	size_t len;
+
+	if (mosctl_read_table(&text, &len))
+		return -1;
+	return parse_table(text, len, map);
+}
+
+int mosctl_nl_load_table(struct mosctl_nl *nl, struct mosix_map *map)
+{
+	char *text;
+	size_t len;
+	int err = mosctl_nl_get_table(nl, &text, &len);
+
+	if (err) {
+		mosctl_nl_dump_perror(nl, "reading the table", err);
+		return -1;
+	}
+	return parse_table(text, len, map);
 }
 
 /*
@@ -103,28 +120,20 @@ enum node_verb { VERB_ISUP, VERB_GETLOAD, VERB_GETSPEED };
 static int query_node(const char *cmd, uint32_t pe, struct mosctl_node *out)
 {
 	struct mosctl_node *nodes = NULL;
+	struct mosix_map map;
 	struct mosctl_nl nl;
 	bool found = false;
 	size_t n = 0, i;
-	int err = mosctl_nl_open(&nl);
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->pe = pe;
 	out->status = MOSIX_INFO_STATUS_UNKNOWN;
-	if (err == -ENOENT) {
-		mosctl_err("the mosix module is not loaded");
+	if (mosctl_nl_connect(&nl))
 		return -1;
-	}
-	if (err) {
-		mosctl_nl_perror(NULL, "generic netlink", err);
-		return -1;
-	}
 	err = mosctl_nl_get_nodes(&nl, &nodes, &n);
 	if (err) {
-		if (err == -EAGAIN)
-			mosctl_err("reading the cluster view: it kept changing while it was read, try again");
-		else
-			mosctl_nl_perror(&nl, "reading the cluster view", err);
+		mosctl_nl_dump_perror(&nl, "reading the cluster view", err);
 		mosctl_nl_close(&nl);
 		return -1;
 	}
@@ -136,30 +145,16 @@ static int query_node(const char *cmd, uint32_t pe, struct mosctl_node *out)
 		found = true;
 	}
 	free(nodes);
+	/* unknown, or not a node at all? */
 	if (!found) {
-		char *text;
-		size_t len;
-		struct mosix_map map;
-		struct mosix_map_error e;
-
-		/* unknown, or not a node at all? */
-		err = mosctl_nl_get_table(&nl, &text, &len);
-		if (err) {
-			mosctl_nl_perror(&nl, "reading the table", err);
-		} else {
-			err = mosix_map_parse(text, len, &map, &e);
-			free(text);
-			if (err) {
-				mosctl_err("the installed table does not parse: line %" PRIu32 ": %s",
-					   e.line, e.reason);
-			} else {
-				if (!mosix_map_find_pe(&map, pe)) {
-					mosctl_err("%s: PE %" PRIu32 " is not in the node table",
-						   cmd, pe);
-					err = -ENOENT;
-				}
-				mosix_map_free(&map);
+		err = mosctl_nl_load_table(&nl, &map);
+		if (!err) {
+			if (!mosix_map_find_pe(&map, pe)) {
+				mosctl_err("%s: PE %" PRIu32 " is not in the node table",
+					   cmd, pe);
+				err = -ENOENT;
 			}
+			mosix_map_free(&map);
 		}
 	}
 	mosctl_nl_close(&nl);

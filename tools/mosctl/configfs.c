@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The configfs files of the module: pe, table, state, key. A write is one
- * write(2), as the kernel takes one store per write; its errno is
- * explained in the terms of the file that refused it.
+ * The configfs files of the module: pe, table, state, key, epoch and the
+ * others. A write is one write(2), as the kernel takes one store per write;
+ * its errno is explained in the terms of the file that refused it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,7 +47,7 @@ const char *mosctl_configfs_explain(const char *file, int err,
 				    const char *value, char *buf, size_t size)
 {
 	bool pe = !strcmp(file, "pe"), table = !strcmp(file, "table");
-	bool key = !strcmp(file, "key");
+	bool key = !strcmp(file, "key"), epoch = !strcmp(file, "epoch");
 
 	if (err < 0)
 		err = -err;
@@ -84,6 +84,15 @@ const char *mosctl_configfs_explain(const char *file, int err,
 		case EINVAL:
 		case ERANGE:
 			return "not a key: 32..128 hex digits";
+		}
+	} else if (epoch && value) {
+		switch (err) {
+		case EBUSY:
+			return "the node is up: its epoch is set while it is off";
+		case EINVAL:
+			return "not a decimal number";
+		case ERANGE:
+			return "0, or 2^63 and above";
 		}
 	} else if (table && value) {
 		switch (err) {
@@ -171,10 +180,8 @@ int mosctl_configfs_write(const char *file, const char *text, size_t len,
 
 int mosctl_configfs_read(const char *file, char **text, size_t *len)
 {
-	char path[PATH_MAX], *buf = NULL;
-	size_t size = 0, used = 0;
-	bool answered = false;
-	int fd, err = 0;
+	char path[PATH_MAX];
+	int fd, err;
 
 	if (path_of(file, path, sizeof(path)))
 		return -ENAMETOOLONG;
@@ -184,71 +191,52 @@ int mosctl_configfs_read(const char *file, char **text, size_t *len)
 		report(file, path, err, NULL, false, NULL);
 		return -err;
 	}
-	for (;;) {
-		ssize_t n;
-
-		if (size - used < 4096) {
-			char *p;
-
-			if (size >= READ_MAX) {
-				err = EFBIG;
-				break;
-			}
-			p = realloc(buf, size + 8192 + 1);
-			if (!p) {
-				err = ENOMEM;
-				break;
-			}
-			buf = p;
-			size += 8192;
-		}
-		n = read(fd, buf + used, size - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			answered = true;
-			break;
-		}
-		if (!n)
-			break;
-		used += (size_t)n;
-	}
+	err = mosctl_read_all(fd, READ_MAX, text, len);
 	close(fd);
-	if (err) {
-		free(buf);
-		report(file, path, err, NULL, answered, NULL);
-		return -err;
-	}
-	buf[used] = '\0';
-	*text = buf;
-	*len = used;
-	return 0;
+	/* EFBIG: the kernel's (a table above a page) or ours, the same thing */
+	if (err)
+		report(file, path, -err, NULL, err != -ENOMEM, NULL);
+	return err;
 }
 
-static bool is_space(char c)
+int mosctl_configfs_read_quiet(const char *file, char *buf, size_t size)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	char path[PATH_MAX];
+	const char *s;
+	ssize_t got;
+	size_t n;
+	int fd;
+
+	n = (size_t)snprintf(path, sizeof(path), "%s/%s", mosctl_configfs_dir(), file);
+	if (n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = mosctl_read_full(fd, buf, size - 1);
+	close(fd);
+	if (got < 0)
+		return (int)got;
+	s = mosctl_trim(buf, (size_t)got, &n);
+	memmove(buf, s, n);
+	buf[n] = '\0';
+	return 0;
 }
 
 int mosctl_configfs_read_u32(const char *file, uint32_t max, uint32_t *val)
 {
-	char *text, *s, *end;
-	size_t len;
+	char *text;
+	const char *s;
+	size_t len, n;
 	int err = mosctl_configfs_read(file, &text, &len);
 
 	if (err)
 		return err;
-	s = text;
-	end = text + len;
-	while (s < end && is_space(*s))
-		s++;
-	while (end > s && is_space(end[-1]))
-		end--;
-	err = mosix_parse_decimal(s, (size_t)(end - s), max, val);
+	s = mosctl_trim(text, len, &n);
+	err = mosix_parse_decimal(s, n, max, val);
 	if (err)
 		mosctl_err("%s/%s: unexpected content '%.*s'", mosctl_configfs_dir(),
-			   file, (int)(end - s < 32 ? end - s : 32), s);
+			   file, (int)(n < 32 ? n : 32), s);
 	free(text);
 	return err ? -EINVAL : 0;
 }

@@ -384,24 +384,16 @@ void mosctl_event_print(struct mosctl_event_printer *p,
 
 /* --- last_shutdown ------------------------------------------------------------ */
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 int mosctl_last_shutdown_parse(const char *text, size_t len,
 			       struct mosctl_last_shutdown *ls)
 {
 	static const char rolled[] = "rolled-back stage=";
-	const char *s = text, *end = text + len, *stage, *p;
+	const char *s, *end, *stage, *p;
 	size_t n;
 
 	memset(ls, 0, sizeof(*ls));
-	while (s < end && is_blank(*s))
-		s++;
-	while (end > s && is_blank(end[-1]))
-		end--;
-	n = (size_t)(end - s);
+	s = mosctl_trim(text, len, &n);
+	end = s + n;
 	if (n == 4 && !memcmp(s, "none", 4)) {
 		ls->result = MOSCTL_LAST_NONE;
 		return 0;

@@ -16,11 +16,6 @@
 /* a key file is short; this leaves room for generous blanks */
 #define KEY_FILE_MAX	4096
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 static bool is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
@@ -30,18 +25,14 @@ static bool is_hex(char c)
 int mosctl_key_parse(const char *text, size_t len, struct mosctl_key *key,
 		     const char **reason)
 {
-	const char *s = text, *end = text + len;
+	const char *s;
 	size_t n, i;
 
 	memset(key, 0, sizeof(*key));
-	while (s < end && is_blank(*s))
-		s++;
-	while (end > s && is_blank(end[-1]))
-		end--;
-	n = (size_t)(end - s);
+	s = mosctl_trim(text, len, &n);
 	for (i = 0; i < n; i++) {
 		if (!is_hex(s[i])) {
-			*reason = is_blank(s[i]) ?
+			*reason = mosctl_is_blank(s[i]) ?
 				  "not a key: blanks inside the hex digits" :
 				  "not a key: a character that is not a hex digit (the file must hold the key as 32..128 hex digits)";
 			return -EINVAL;
@@ -73,10 +64,11 @@ void mosctl_key_wipe(struct mosctl_key *key)
 
 int mosctl_key_load(const char *path, struct mosctl_key *key)
 {
+	/* one byte more than allowed: to tell "too large" */
 	char buf[KEY_FILE_MAX + 1];
 	const char *reason;
-	size_t used = 0;
-	int fd, err = 0, ret;
+	ssize_t used;
+	int fd, ret;
 
 	memset(key, 0, sizeof(*key));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -84,24 +76,12 @@ int mosctl_key_load(const char *path, struct mosctl_key *key)
 		mosctl_err("key file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* one byte more than allowed: to tell "too large" */
-	while (used < sizeof(buf)) {
-		ssize_t n = read(fd, buf + used, sizeof(buf) - used);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			break;
-		}
-		if (!n)
-			break;
-		used += (size_t)n;
-	}
+	/* on the stack, not the heap: wiped below whatever happens */
+	used = mosctl_read_full(fd, buf, sizeof(buf));
 	close(fd);
-	if (err) {
+	if (used < 0) {
 		explicit_bzero(buf, sizeof(buf));
-		mosctl_err("key file %s: %s", path, strerror(err));
+		mosctl_err("key file %s: %s", path, strerror((int)-used));
 		return -1;
 	}
 	if (used > KEY_FILE_MAX) {
@@ -110,7 +90,7 @@ int mosctl_key_load(const char *path, struct mosctl_key *key)
 			   KEY_FILE_MAX);
 		return -1;
 	}
-	ret = mosctl_key_parse(buf, used, key, &reason);
+	ret = mosctl_key_parse(buf, (size_t)used, key, &reason);
 	explicit_bzero(buf, sizeof(buf));
 	if (ret) {
 		mosctl_err("key file %s: %s", path, reason);

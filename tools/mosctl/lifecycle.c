@@ -3,7 +3,8 @@
  * The node's lifecycle: mosctl shutdown (the staged shutdown, shown live
  * from the "events" multicast group), mosctl monitor (every event until
  * interrupted) and mosctl start (what mosix.service runs: load the module,
- * install /etc/mosix/mosix.map and /etc/mosix/key, come up).
+ * install /etc/mosix/mosix.map and /etc/mosix/key, come up with a boot
+ * epoch newer than any before, see epoch.c).
  *
  * shutdown subscribes to the events before it writes 0 to configfs `pe`.
  * The write blocks while the kernel runs the stages, so it is made by a
@@ -51,52 +52,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * A configfs file read without a message (it may be missing): its content
- * with blanks around it removed, in buf. 0 or -errno.
- */
-static int read_quiet(const char *file, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	size_t used = 0, start = 0;
-	int fd, n;
-
-	n = snprintf(path, sizeof(path), "%s/%s", mosctl_configfs_dir(), file);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (used < size - 1) {
-		ssize_t r = read(fd, buf + used, size - 1 - used);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		if (!r)
-			break;
-		used += (size_t)r;
-	}
-	close(fd);
-	while (used && is_blank(buf[used - 1]))
-		used--;
-	buf[used] = '\0';
-	while (is_blank(buf[start]))
-		start++;
-	memmove(buf, buf + start, used - start + 1);
-	return 0;
 }
 
 /* --- the events socket --------------------------------------------------------- */
@@ -455,7 +410,7 @@ int mosctl_cmd_shutdown(int argc, char **argv)
 		printf("node is already off (the mosix module is not loaded)\n");
 		return MOSCTL_EXIT_OK;
 	}
-	err = read_quiet("state", state, sizeof(state));
+	err = mosctl_configfs_read_quiet("state", state, sizeof(state));
 	if (err) {
 		mosctl_err("shutdown: %s/state: %s", mosctl_configfs_dir(),
 			   strerror(-err));
@@ -477,7 +432,8 @@ int mosctl_cmd_shutdown(int argc, char **argv)
 		return MOSCTL_EXIT_OK;
 	}
 	o.pe = pe;
-	if (!read_quiet("shutdown_timeout_ms", old_timeout, sizeof(old_timeout)))
+	if (!mosctl_configfs_read_quiet("shutdown_timeout_ms", old_timeout,
+					sizeof(old_timeout)))
 		mosix_parse_decimal(old_timeout, strlen(old_timeout), UINT32_MAX,
 				    &o.timeout_ms);
 	else
@@ -544,9 +500,10 @@ int mosctl_cmd_shutdown(int argc, char **argv)
 	memcpy(o.failed_stage, l.failed_stage, sizeof(o.failed_stage));
 	o.failed_err = l.failed_err;
 	if (o.err) {
-		o.last_shutdown = read_quiet("last_shutdown", last, sizeof(last)) ?
-				  NULL : last;
-		o.state = read_quiet("state", state, sizeof(state)) ? NULL : state;
+		o.last_shutdown = mosctl_configfs_read_quiet("last_shutdown", last,
+							     sizeof(last)) ? NULL : last;
+		o.state = mosctl_configfs_read_quiet("state", state, sizeof(state)) ?
+			  NULL : state;
 	}
 	ret = mosctl_shutdown_conclude(stdout, stderr, &o);
 restore:
@@ -595,15 +552,8 @@ int mosctl_cmd_monitor(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	mosctl_event_printer_init(&l.pr, stdout, flags);
-	err = mosctl_nl_open(&l.nl);
-	if (err == -ENOENT) {
-		mosctl_err("the mosix module is not loaded");
+	if (mosctl_nl_connect(&l.nl))
 		return MOSCTL_EXIT_FAIL;
-	}
-	if (err) {
-		mosctl_nl_perror(NULL, "generic netlink", err);
-		return MOSCTL_EXIT_FAIL;
-	}
 	err = mosctl_nl_subscribe_events(&l.nl);
 	if (err) {
 		if (err == -ENOPROTOOPT)
@@ -662,6 +612,7 @@ int mosctl_cmd_monitor(int argc, char **argv)
 struct start_args {
 	const char *map;
 	const char *key;
+	const char *state_dir;
 	bool have_pe;
 	uint32_t pe;
 };
@@ -672,6 +623,7 @@ static int start_parse(int argc, char **argv, struct start_args *a)
 		{ "map", required_argument, NULL, 'm' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "pe", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -693,6 +645,9 @@ static int start_parse(int argc, char **argv, struct start_args *a)
 						    optarg);
 			a->have_pe = true;
 			break;
+		case 's':
+			a->state_dir = optarg;
+			break;
 		case 'h':
 			mosctl_help("start", stdout);
 			return MOSCTL_EXIT_OK;
@@ -702,7 +657,8 @@ static int start_parse(int argc, char **argv, struct start_args *a)
 	}
 	if (optind < argc)
 		return mosctl_usage("start", "unexpected argument '%s'", argv[optind]);
-	if ((a->map && !*a->map) || (a->key && !*a->key))
+	if ((a->map && !*a->map) || (a->key && !*a->key) ||
+	    (a->state_dir && !*a->state_dir))
 		return mosctl_usage("start", "an empty file name");
 	return -1;
 }
@@ -729,16 +685,22 @@ static bool file_there(const char *path, const char *what)
 	return false;
 }
 
+static bool module_loaded(void)
+{
+	struct stat st;
+
+	return mosctl_configfs_present() || !stat(SYS_MODULE, &st);
+}
+
 /* modprobe mosix unless the module is loaded; 0 or -1 */
 static int load_module(bool *loaded)
 {
 	const char *prog = getenv(MOSCTL_ENV_MODPROBE);
-	struct stat st;
 	int status;
 	pid_t pid;
 
 	*loaded = false;
-	if (mosctl_configfs_present() || !stat(SYS_MODULE, &st))
+	if (module_loaded())
 		return 0;
 	if (!prog || !*prog)
 		prog = MOSCTL_MODPROBE;
@@ -830,8 +792,10 @@ static int start_already_up(const struct mosctl_map_file *m, uint32_t pe)
 	return MOSCTL_EXIT_OK;
 }
 
+/* the node comes up with an epoch newer than any it used: see epoch.c */
 static int start_node(const struct mosctl_map_file *m,
-		      const struct mosctl_key *key, uint32_t pe)
+		      const struct mosctl_key *key, uint32_t pe,
+		      const char *state_dir, uint64_t saved_epoch)
 {
 	char state[64], value[16], what[64];
 	const char *why;
@@ -839,7 +803,7 @@ static int start_node(const struct mosctl_map_file *m,
 	uint32_t cur;
 	int err, ret;
 
-	err = read_quiet("state", state, sizeof(state));
+	err = mosctl_configfs_read_quiet("state", state, sizeof(state));
 	if (err) {
 		mosctl_err("start: %s/state: %s", mosctl_configfs_dir(), strerror(-err));
 		return MOSCTL_EXIT_FAIL;
@@ -859,7 +823,8 @@ static int start_node(const struct mosctl_map_file *m,
 	if (cur)
 		return start_already_up(m, pe);
 
-	if (mosctl_configfs_write("key", key->hex, key->len,
+	if (mosctl_epoch_handover(state_dir, saved_epoch) ||
+	    mosctl_configfs_write("key", key->hex, key->len,
 				  "start: setting the cluster key") ||
 	    mosctl_install_table(m))
 		return MOSCTL_EXIT_FAIL;
@@ -879,12 +844,14 @@ static int start_node(const struct mosctl_map_file *m,
 
 int mosctl_cmd_start(int argc, char **argv)
 {
-	struct start_args a = { NULL, NULL, false, 0 };
+	struct start_args a = { NULL, NULL, NULL, false, 0 };
 	struct mosctl_map_file m;
 	struct mosctl_key key;
 	char *map_path = NULL, *key_path = NULL;
+	const char *state_dir;
 	int ret = MOSCTL_EXIT_FAIL;
 	bool loaded, have_map = false;
+	uint64_t saved_epoch;
 	uint32_t pe = 0;
 
 	ret = start_parse(argc, argv, &a);
@@ -917,12 +884,20 @@ int mosctl_cmd_start(int argc, char **argv)
 	} else if (mosctl_find_own_pe(&m, "--pe", &pe)) {
 		goto out;
 	}
+	/*
+	 * The saved epoch too; and, where the node is surely off (the module
+	 * is not loaded), that it can be saved again.
+	 */
+	state_dir = mosctl_state_dir(a.state_dir);
+	if (mosctl_epoch_load(state_dir, &saved_epoch) ||
+	    (!module_loaded() && mosctl_state_dir_ready(state_dir)))
+		goto out;
 
 	if (load_module(&loaded) || wait_configfs())
 		goto out;
 	if (loaded)
 		printf("loaded the mosix module\n");
-	ret = start_node(&m, &key, pe);
+	ret = start_node(&m, &key, pe, state_dir, saved_epoch);
 out:
 	mosctl_key_wipe(&key);
 	if (have_map)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "mosix_map.h"
 #include "mosix_info.h"
 
@@ -37,6 +38,42 @@ enum {
 /* start: the program that loads the module (default below), for tests */
 #define MOSCTL_ENV_MODPROBE	"MOSIX_MODPROBE"
 #define MOSCTL_MODPROBE		"/sbin/modprobe"
+/* start: the directory of the saved boot epoch (default below); --state-dir wins */
+#define MOSCTL_ENV_STATE_DIR	"MOSIX_STATE_DIR"
+#define MOSCTL_STATE_DIR	"/var/lib/mosix"
+
+/*
+ * Boot epochs (include/uapi/linux/mosix.h defines both; these fallbacks
+ * only serve a header older than the configfs file `epoch`): start saves
+ * each boot's epoch and makes the next one at least MOSIX_EPOCH_STEP
+ * larger, room for the kernel's own +1 per restart within one module load;
+ * configfs `epoch` takes 1..MOSIX_EPOCH_MAX.
+ */
+#ifndef MOSIX_EPOCH_STEP
+#define MOSIX_EPOCH_STEP	(1ULL << 20)
+#endif
+#ifndef MOSIX_EPOCH_MAX
+#define MOSIX_EPOCH_MAX		((1ULL << 63) - 1)
+#endif
+
+/* util.c */
+/* ' ', '\t', '\n', '\r' */
+bool mosctl_is_blank(char c);
+/* text[0..len) without the blanks at either end: its start, *n bytes */
+const char *mosctl_trim(const char *text, size_t len, size_t *n);
+/*
+ * read(2) into buf until it is full or the file ends, retrying EINTR: the
+ * bytes read, or -errno.
+ */
+ssize_t mosctl_read_full(int fd, char *buf, size_t size);
+/*
+ * The rest of fd, at most max bytes, NUL-terminated in *text (free it): 0,
+ * -EFBIG if the file holds more, -ENOMEM, or read's -errno. A buffer freed
+ * here is wiped first; with max below 64 KiB it never moves.
+ */
+int mosctl_read_all(int fd, size_t max, char **text, size_t *len);
+/* s[0..len) as a decimal u64, digits only: 0, -EINVAL or -ERANGE */
+int mosctl_parse_u64(const char *s, size_t len, uint64_t *val);
 
 /* cli.c */
 int mosctl_main(int argc, char **argv);
@@ -64,7 +101,7 @@ int mosctl_cmd_shutdown(int argc, char **argv);
 int mosctl_cmd_monitor(int argc, char **argv);
 int mosctl_cmd_start(int argc, char **argv);
 
-/* configfs.c: files of the configfs directory (pe, table, state, key) */
+/* configfs.c: files of the configfs directory (pe, table, state, key, epoch...) */
 /* the directory: $MOSIX_CONFIGFS if set and not empty, else the default */
 const char *mosctl_configfs_dir(void);
 bool mosctl_configfs_present(void);
@@ -79,9 +116,36 @@ int mosctl_configfs_write(const char *file, const char *text, size_t len,
 int mosctl_configfs_read(const char *file, char **text, size_t *len);
 /* FILE holds one decimal number 0..max (blanks around it allowed) */
 int mosctl_configfs_read_u32(const char *file, uint32_t max, uint32_t *val);
+/*
+ * FILE without a message (it may be missing): its first size - 1 bytes,
+ * blanks around them removed, NUL-terminated in buf. 0 or -errno.
+ */
+int mosctl_configfs_read_quiet(const char *file, char *buf, size_t size);
 /* what errno err means for a write of value to FILE, or NULL */
 const char *mosctl_configfs_explain(const char *file, int err,
 				    const char *value, char *buf, size_t size);
+
+/*
+ * epoch.c: the boot epoch that start hands the module, kept across boots in
+ * STATE_DIR/epoch (one decimal number). Each prints its errors ("mosctl:
+ * start: ...") and returns 0 or -1, but mosctl_epoch_next().
+ */
+/* --state-dir if given (not empty), else $MOSIX_STATE_DIR, else the default */
+const char *mosctl_state_dir(const char *option);
+/* the saved epoch, 0 if there is no file; -1 if it cannot be read or parsed */
+int mosctl_epoch_load(const char *dir, uint64_t *saved);
+/* max(saved + MOSIX_EPOCH_STEP, proposal): 0, or -ERANGE past MOSIX_EPOCH_MAX */
+int mosctl_epoch_next(uint64_t saved, uint64_t proposal, uint64_t *epoch);
+/* mkdir -p dir (0755); it must be a writable directory */
+int mosctl_state_dir_ready(const char *dir);
+/* dir/epoch := epoch, durably: temporary file, fsync, rename, fsync of dir */
+int mosctl_epoch_save(const char *dir, uint64_t epoch);
+/*
+ * For a node that is off, before its bring-up: the module's proposal from
+ * configfs `epoch`, the next epoch, saved, then written to configfs
+ * `epoch`. A module without that file (older than mosctl): a warning, 0.
+ */
+int mosctl_epoch_handover(const char *dir, uint64_t saved);
 
 /* nl.c: the generic netlink family "mosix" over libmnl */
 struct mnl_socket;
@@ -161,6 +225,13 @@ int mosctl_nl_recv_events(struct mosctl_nl *nl,
 			  void *data);
 /* "mosctl: WHAT: STRERROR[: kernel's extack message]" */
 void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err);
+/* the same for a dump, whose EAGAIN means it kept changing under the reads */
+void mosctl_nl_dump_perror(const struct mosctl_nl *nl, const char *what, int err);
+/*
+ * mosctl_nl_open() for a command that needs the family: 0, or -1 with
+ * "the mosix module is not loaded" or the error printed.
+ */
+int mosctl_nl_connect(struct mosctl_nl *nl);
 /* an NLMSG_ERROR: 0 for an ack, else -errno; its extack message to ext_msg */
 int mosctl_nl_parse_error(struct mosctl_nl *nl, const struct nlmsghdr *nlh);
 int mosctl_nl_get_status(struct mosctl_nl *nl, struct mosctl_status *st);
@@ -395,6 +466,8 @@ void mosctl_status_print(FILE *f, const struct mosctl_status *st,
 int mosctl_read_table(char **text, size_t *len);
 /* the installed table, parsed; prints the error; 0 or -1 */
 int mosctl_load_table(struct mosix_map *map);
+/* the same over netlink only, on an open socket */
+int mosctl_nl_load_table(struct mosctl_nl *nl, struct mosix_map *map);
 /* "1..65535" as a PE; false if not */
 bool mosctl_parse_pe(const char *s, uint32_t *pe);
 

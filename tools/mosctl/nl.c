@@ -344,6 +344,25 @@ void mosctl_nl_perror(const struct mosctl_nl *nl, const char *what, int err)
 		mosctl_err("%s: %s", what, strerror(err));
 }
 
+void mosctl_nl_dump_perror(const struct mosctl_nl *nl, const char *what, int err)
+{
+	if (err == -EAGAIN || err == EAGAIN)
+		mosctl_err("%s: it kept changing while it was read, try again", what);
+	else
+		mosctl_nl_perror(nl, what, err);
+}
+
+int mosctl_nl_connect(struct mosctl_nl *nl)
+{
+	int err = mosctl_nl_open(nl);
+
+	if (err == -ENOENT)
+		mosctl_err("the mosix module is not loaded");
+	else if (err)
+		mosctl_nl_perror(NULL, "generic netlink", err);
+	return err ? -1 : 0;
+}
+
 /* an optional u32 attribute: false if absent, -EBADMSG if malformed */
 static int get_u32(const struct nlattr *a, uint32_t *v, bool *present)
 {
@@ -518,11 +537,16 @@ static int node_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-int mosctl_nl_get_nodes(struct mosctl_nl *nl, struct mosctl_node **nodes,
-			size_t *n)
+/*
+ * A dump of cmd, each message to cb. *collected is what cb gathered: it is
+ * zeroed before every attempt, as a dump that the kernel marks
+ * NLM_F_DUMP_INTR (the data changed under it) is read to its end and
+ * started again, at most DUMP_RETRIES times; then -EAGAIN.
+ */
+static int dump(struct mosctl_nl *nl, uint8_t cmd, reply_cb cb, void *data,
+		size_t *collected)
 {
 	char buf[MNL_NLMSG_HDRLEN + 64];
-	struct node_list l = { NULL, 0, 0 };
 	int attempt, err = 0;
 
 	for (attempt = 0; attempt <= DUMP_RETRIES; attempt++) {
@@ -530,22 +554,30 @@ int mosctl_nl_get_nodes(struct mosctl_nl *nl, struct mosctl_node **nodes,
 		bool intr = false;
 
 		memset(buf, 0, sizeof(buf));
-		nlh = put_request(buf, nl->family, NLM_F_DUMP, ++nl->seq,
-				  MOSIX_CMD_GET_NODES, MOSIX_GENL_VERSION);
-		l.nr = 0;
-		err = transact(nl, nlh, node_cb, &l, &intr);
-		if (err)
-			break;
-		if (intr) {
-			err = -EAGAIN;
-			continue;
-		}
-		*nodes = l.node;
-		*n = l.nr;
-		return 0;
+		nlh = put_request(buf, nl->family, NLM_F_DUMP, ++nl->seq, cmd,
+				  MOSIX_GENL_VERSION);
+		*collected = 0;
+		err = transact(nl, nlh, cb, data, &intr);
+		if (err || !intr)
+			return err;
+		err = -EAGAIN;
 	}
-	free(l.node);
 	return err;
+}
+
+int mosctl_nl_get_nodes(struct mosctl_nl *nl, struct mosctl_node **nodes,
+			size_t *n)
+{
+	struct node_list l = { NULL, 0, 0 };
+	int err = dump(nl, MOSIX_CMD_GET_NODES, node_cb, &l, &l.nr);
+
+	if (err) {
+		free(l.node);
+		return err;
+	}
+	*nodes = l.node;
+	*n = l.nr;
+	return 0;
 }
 
 size_t mosctl_table_chunk(const char *text, size_t len, size_t max)
@@ -638,34 +670,19 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 
 int mosctl_nl_get_table(struct mosctl_nl *nl, char **text, size_t *len)
 {
-	char buf[MNL_NLMSG_HDRLEN + 64];
 	struct text_buf t = { NULL, 0, 0 };
-	int attempt, err;
+	int err = dump(nl, MOSIX_CMD_GET_TABLE, table_cb, &t, &t.len);
 
-	for (attempt = 0; attempt <= DUMP_RETRIES; attempt++) {
-		struct nlmsghdr *nlh;
-		bool intr = false;
-
-		memset(buf, 0, sizeof(buf));
-		nlh = put_request(buf, nl->family, NLM_F_DUMP, ++nl->seq,
-				  MOSIX_CMD_GET_TABLE, MOSIX_GENL_VERSION);
-		t.len = 0;
-		err = transact(nl, nlh, table_cb, &t, &intr);
-		if (err)
-			break;
-		if (intr) {
-			err = -EAGAIN;	/* the table changed under the dump */
-			continue;
-		}
-		if (!t.text) {
-			t.text = calloc(1, 1);
-			if (!t.text)
-				return -ENOMEM;
-		}
-		*text = t.text;
-		*len = t.len;
-		return 0;
+	if (!err && !t.text) {
+		t.text = calloc(1, 1);	/* the empty table */
+		if (!t.text)
+			err = -ENOMEM;
 	}
-	free(t.text);
-	return err;
+	if (err) {
+		free(t.text);
+		return err;
+	}
+	*text = t.text;
+	*len = t.len;
+	return 0;
 }

@@ -176,61 +176,21 @@ static int read_text(const char *path, const char *name, char **text,
 {
 	bool is_stdin = !strcmp(path, "-");
 	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	size_t size = 0, used = 0;
-	char *buf = NULL;
-	int err = 0;
+	int err;
 
 	if (fd < 0) {
 		mosctl_err("%s: %s", name, strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		ssize_t n;
-
-		if (used == size) {
-			size_t grow = size ? size : 65536;
-			char *p;
-
-			if (size > MOSIX_TABLE_TEXT_MAX) {
-				err = EFBIG;
-				break;
-			}
-			p = realloc(buf, size + grow + 1);
-			if (!p) {
-				err = ENOMEM;
-				break;
-			}
-			buf = p;
-			size += grow;
-		}
-		n = read(fd, buf + used, size - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			break;
-		}
-		if (!n)
-			break;
-		used += (size_t)n;
-	}
+	err = mosctl_read_all(fd, MOSIX_TABLE_TEXT_MAX, text, len);
 	if (!is_stdin)
 		close(fd);
-	if (!err && used > MOSIX_TABLE_TEXT_MAX)
-		err = EFBIG;
-	if (err == EFBIG)
+	if (err == -EFBIG)
 		mosctl_err("%s: larger than %d bytes, the most the kernel takes",
 			   name, MOSIX_TABLE_TEXT_MAX);
 	else if (err)
-		mosctl_err("%s: %s", name, strerror(err));
-	if (err) {
-		free(buf);
-		return -1;
-	}
-	buf[used] = '\0';
-	*text = buf;
-	*len = used;
-	return 0;
+		mosctl_err("%s: %s", name, strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* read and validate the map; errors as "MAP:LINE: REASON" */

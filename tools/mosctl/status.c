@@ -436,36 +436,16 @@ static int fetch_view(struct mosctl_nl *nl, const struct mosctl_status *st,
 	if (err == -EOPNOTSUPP && !st->has_info)
 		return 1;
 	if (err) {
-		if (err == -EAGAIN)
-			mosctl_err("reading the cluster view: it kept changing while it was read, try again");
-		else
-			mosctl_nl_perror(nl, "reading the cluster view", err);
+		mosctl_nl_dump_perror(nl, "reading the cluster view", err);
 		return -1;
 	}
 	/* the table only when it is small enough to be listed */
 	if (st->nodes <= MOSCTL_VIEW_TABLE_MAX) {
-		struct mosix_map_error e;
-		char *text;
-		size_t len;
-
-		err = mosctl_nl_get_table(nl, &text, &len);
-		if (err == -EAGAIN) {
-			mosctl_err("reading the table: it kept changing while it was read, try again");
-		} else if (err) {
-			mosctl_nl_perror(nl, "reading the table", err);
-		} else {
-			err = mosix_map_parse(text, len, &map, &e);
-			if (err)
-				mosctl_err("the installed table does not parse: line %" PRIu32 ": %s",
-					   e.line, e.reason);
-			else
-				mapp = &map;
-			free(text);
-		}
-		if (err) {
+		if (mosctl_nl_load_table(nl, &map)) {
 			free(nodes);
 			return -1;
 		}
+		mapp = &map;
 	}
 	err = mosctl_view_build(view, nodes, n, mapp, st->nodes);
 	if (err)
@@ -511,15 +491,8 @@ int mosctl_cmd_status(int argc, char **argv)
 	if (optind < argc)
 		return mosctl_usage("status", "unexpected argument '%s'", argv[optind]);
 
-	err = mosctl_nl_open(&nl);
-	if (err == -ENOENT) {
-		mosctl_err("the mosix module is not loaded");
+	if (mosctl_nl_connect(&nl))
 		return MOSCTL_EXIT_FAIL;
-	}
-	if (err) {
-		mosctl_nl_perror(NULL, "generic netlink", err);
-		return MOSCTL_EXIT_FAIL;
-	}
 	err = mosctl_nl_get_status(&nl, &st);
 	if (err) {
 		mosctl_nl_perror(&nl, "reading the status", err);

@@ -23,7 +23,10 @@
  *          table lines: ranges plus aliases), MOSIX_A_TABLE_GEN (u32, bumped
  *          on every table change).
  *
- * MOSIX_CMD_SET_TABLE (doit, CAP_NET_ADMIN)
+ * MOSIX_CMD_SET_TABLE (doit, CAP_NET_ADMIN and CAP_SYS_ADMIN)
+ *   Without CAP_NET_ADMIN genetlink refuses the request (GENL_ADMIN_PERM:
+ *   EPERM, no extended ack message); without CAP_SYS_ADMIN the command does
+ *   (EPERM, the extended ack names CAP_SYS_ADMIN).
  *   request: one or more MOSIX_A_TABLE_TEXT (binary, at most
  *          MOSIX_TABLE_CHUNK_MAX bytes each); their concatenation, at most
  *          MOSIX_TABLE_TEXT_MAX bytes, is the whole map text. It is parsed and
@@ -35,19 +38,23 @@
  *
  * MOSIX_CMD_GET_TABLE (dumpit, anyone)
  *   Each message carries one MOSIX_A_TABLE_TEXT with whole lines of the
- *   canonical map text and MOSIX_A_TABLE_GEN. A table change during the dump
- *   sets NLM_F_DUMP_INTR on the messages that follow it: start again.
+ *   canonical map text and MOSIX_A_TABLE_GEN; an empty table is one message
+ *   with empty text. If the table changes during the dump, the dump ends
+ *   early with a message of empty text (and the new MOSIX_A_TABLE_GEN)
+ *   flagged NLM_F_DUMP_INTR: start again.
  *
  * MOSIX_CMD_GET_NODES (dumpit, anyone)
  *   The cluster view of the info daemon, taken in one snapshot when the dump
- *   starts: one message per node this node holds information about (itself
- *   first, flagged MOSIX_A_NODE_SELF), with MOSIX_A_NODE_PE, _STATUS (enum
- *   mosix_info_status), _LOAD (load average x 1000), _CPUS, _UTIL (per
- *   mille), _SPEED, _MEM_KB and _FREE_KB (u64), _AGE_MS. Empty while off.
+ *   starts: one message per node this node holds information about, in
+ *   ascending PE order (its own flagged MOSIX_A_NODE_SELF), with
+ *   MOSIX_A_NODE_PE, _STATUS (enum mosix_info_status), _LOAD (load average
+ *   x 1000), _CPUS, _UTIL (per mille), _SPEED, _MEM_KB and _FREE_KB (u64),
+ *   _AGE_MS. Empty while off.
  *
  * Multicast group MOSIX_GENL_MCGRP_EVENTS ("events"): MOSIX_CMD_EVENT
  *   notifications, sent only while someone listens, for every stage of a
- *   bring-up or shutdown and every state change:
+ *   bring-up or shutdown (the one a module unload runs too) and every state
+ *   change:
  *   MOSIX_A_EVENT_KIND (u32, enum mosix_event_kind), MOSIX_A_EVENT_OP (u32,
  *   enum mosix_event_op), MOSIX_A_EVENT_STAGE (string, the stage name),
  *   MOSIX_A_EVENT_DURATION_US (u32, for done/undone), MOSIX_A_EVENT_ERRNO
@@ -176,9 +183,51 @@ enum mosix_stat {
 	MOSIX_STAT_RX_ACCEPTED,	/* datagrams accepted and merged */
 	MOSIX_STAT_RX_BYTES,	/* bytes of accepted datagrams */
 	MOSIX_STAT_LEAVE_SENT,	/* leave notices sent */
+	MOSIX_STAT_RELAY_REFUSED, /* relayed entries with an epoch too far ahead */
+	__MOSIX_STAT_LAST,
 	/* MOSIX_STAT_DROP_BASE + enum mosix_info_drop: dropped datagrams */
 	MOSIX_STAT_DROP_BASE = 32,
 };
+
+/*
+ * Why a datagram was dropped: MOSIX_STAT_DROP_BASE + reason in MOSIX_A_STATS,
+ * `drop_NAME` in configfs `stats`. The values are ABI: new reasons go at the
+ * end. The cheap checks (length, header, sender address, rate) come before
+ * the tag is computed, so a flood of forgeries costs no HMAC.
+ */
+enum mosix_info_drop {
+	MOSIX_INFO_DROP_BAD_TAG,	/* HMAC did not verify */
+	MOSIX_INFO_DROP_TRUNCATED,	/* shorter than header + N entries + tag */
+	MOSIX_INFO_DROP_OVERSIZED,	/* longer: trailing bytes or > DGRAM_MAX */
+	MOSIX_INFO_DROP_BAD_MAGIC,
+	MOSIX_INFO_DROP_BAD_VERSION,
+	MOSIX_INFO_DROP_BAD_TYPE,
+	MOSIX_INFO_DROP_BAD_COUNT,	/* N == 0, N > ENTRIES_MAX or > caller's max */
+	MOSIX_INFO_DROP_BAD_FIELD,	/* a value out of range */
+	MOSIX_INFO_DROP_BAD_SENDER,	/* entry 0 is not the sender's, per type */
+	MOSIX_INFO_DROP_BAD_ORDER,	/* entries 1.. not ascending, or the sender */
+	MOSIX_INFO_DROP_UNKNOWN_PE,	/* sender PE not in the table */
+	MOSIX_INFO_DROP_SPOOFED_SOURCE,	/* source address is not the sender's */
+	MOSIX_INFO_DROP_REPLAY,		/* (epoch, seq) not newer than the last */
+	MOSIX_INFO_DROP_RATELIMITED,	/* the sender's budget before the HMAC is spent */
+	MOSIX_INFO_DROP_EPOCH_AHEAD,	/* epoch implausibly far past the last one */
+	__MOSIX_INFO_DROP_MAX
+};
+
+/*
+ * Boot epochs: every bring-up of a node uses an epoch newer than any it used
+ * before (peers drop what is not newer than the last they saw, as a replay).
+ * The module never trusts the clock for that: `mosctl start` keeps a counter
+ * (/var/lib/mosix/epoch) and hands it in through configfs `epoch`; each
+ * boot reserves MOSIX_EPOCH_STEP epochs for the restarts within it. Without
+ * one the module proposes real-time seconds << 20. A peer refuses an epoch
+ * more than MOSIX_EPOCH_AHEAD_MAX past the last it heard from that node
+ * itself (about two years of clock-derived epochs), so nobody can pin a node
+ * "down" with an epoch of 2^64 - 1.
+ */
+#define MOSIX_EPOCH_STEP		(1ULL << 20)
+#define MOSIX_EPOCH_AHEAD_MAX		(1ULL << 46)
+#define MOSIX_EPOCH_MAX			((1ULL << 63) - 1)
 
 /* UDP port of the info daemon, on this node's table address */
 #define MOSIX_INFO_PORT		7310

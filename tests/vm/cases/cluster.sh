@@ -136,8 +136,13 @@ t_hostile_datagrams_are_dropped_counted_and_change_nothing() {
 t_node3_shutdown_failing_at_transport_rolls_back_and_stays_up() {
 	join_all
 	if [ "$MOSIX_NODE" = 3 ]; then
-		echo transport > /sys/module/mosix/parameters/fault_stage
+		# a stalled info daemon holds the quiesce 8 s: the peers see the leaving
+		local p=/sys/module/mosix/parameters
+		echo transport > $p/fault_stage
+		echo info > $p/fault_stall
+		(sleep 8; echo > $p/fault_stall) &
 		write_expect "$CFG/pe" 0 EIO
+		wait
 		[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=transport error=EIO" ] ||
 			fail "last_shutdown $(cat "$CFG/last_shutdown")"
 		barrier rolled-back
@@ -145,8 +150,9 @@ t_node3_shutdown_failing_at_transport_rolls_back_and_stays_up() {
 		# and a clean shutdown afterwards succeeds
 		write_expect "$CFG/pe" 0 OK
 	else
-		barrier rolled-back
 		# the leave notice went out, then the rollback announced a new epoch
+		wait_for 20 status_is 3 leaving || fail "node 3 never seen leaving: $(node_field 3 status)"
+		barrier rolled-back
 		wait_for 10 status_is 3 up || fail "node 3 not up again here: $(node_field 3 status)"
 		sleep 1
 		status_is 3 up || fail "node 3 flapped to $(node_field 3 status)"

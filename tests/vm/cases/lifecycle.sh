@@ -9,7 +9,7 @@ PARAM=/sys/module/mosix/parameters
 ip -4 addr flush dev lo scope global
 ip -6 addr flush dev lo scope global
 add_local_addr 10.99.0.1
-export MOSIX_ETC=/tmp/etc MOSIX_MODPROBE=$MOSIX_TOP/tests/vm/modprobe-build-tree.sh
+export MOSIX_ETC=/tmp/etc MOSIX_MODPROBE=$MOSIX_TOP/tests/vm/modprobe-build-tree.sh MOSIX_STATE_DIR=/tmp/state
 
 setup_etc() {
 	mkdir -p /tmp/etc
@@ -34,7 +34,7 @@ t_start_shutdown_cycle() {
 	out=$($M shutdown 2>&1); rc=$?
 	echo "--- shutdown rc=$rc"; echo "$out"
 	[ $rc = 0 ] || fail "shutdown rc $rc"
-	for st in evacuate withdraw wake quiesce notifier transport; do
+	for st in evacuate withdraw wake quiesce notifier daemons transport; do
 		grep -q "^$st ... done (" <<<"$out" || fail "no $st"
 	done
 	[ "$(tail -1 <<<"$out")" = "node left the cluster" ] || fail "last line"
@@ -99,6 +99,53 @@ t_fault_timeout_interrupt_busy() {
 	rmmod mosix
 }
 
+# the whole transcript of mosctl shutdown, durations masked, a clean one and a
+# rolled-back one, against the expected text
+t_shutdown_transcripts_are_exactly_as_expected() {
+	setup_etc
+	[ -d /sys/module/mosix ] && rmmod mosix
+	mask() { sed -E 's/\(([0-9]+(\.[0-9])?) (ms|s)\)/(D)/'; }
+	$M start > /dev/null || fail start
+	$M shutdown > /tmp/t1.txt 2>&1 || fail "shutdown: $(cat /tmp/t1.txt)"
+	mask < /tmp/t1.txt > /tmp/t1.masked
+	cat > /tmp/t1.want <<-'EOF2'
+	shutting down PE 1 (quiesce timeout 30000 ms)
+	state: stopping (PE 1)
+	evacuate ... done (D)
+	withdraw ... done (D)
+	wake ... done (D)
+	quiesce ... done (D)
+	notifier ... done (D)
+	daemons ... done (D)
+	transport ... done (D)
+	state: off
+	node left the cluster
+	EOF2
+	diff -u /tmp/t1.want /tmp/t1.masked || fail "clean shutdown transcript differs"
+	$M start > /dev/null || fail start
+	echo info > $PARAM/fault_stall
+	$M shutdown --timeout 1 > /tmp/t2.txt 2>&1 && fail "shutdown succeeded with a stalled daemon"
+	echo > $PARAM/fault_stall
+	mask < /tmp/t2.txt > /tmp/t2.masked
+	cat > /tmp/t2.want <<-'EOF2'
+	shutting down PE 1 (quiesce timeout 1000 ms)
+	state: stopping (PE 1)
+	evacuate ... done (D)
+	withdraw ... done (D)
+	wake ... done (D)
+	quiesce ... FAILED: Connection timed out
+	state: rolling-back (PE 1)
+	wake ... undone (D)
+	withdraw ... undone (D)
+	evacuate ... undone (D)
+	state: up (PE 1)
+	mosctl: shutdown failed at stage quiesce: Connection timed out (ETIMEDOUT): the daemons did not go idle within shutdown_timeout_ms (1000 ms); everything was rolled back: node is up again as PE 1
+	EOF2
+	diff -u /tmp/t2.want /tmp/t2.masked || fail "rolled-back shutdown transcript differs"
+	$M shutdown > /dev/null || fail "shutdown after the rollback"
+	rmmod mosix
+}
+
 t_monitor_sees_everything() {
 	setup_etc
 	[ -d /sys/module/mosix ] && rmmod mosix
@@ -126,9 +173,9 @@ assert kinds == {"stage-begin", "stage-done", "stage-failed", "stage-undone", "s
 f = [e for e in ev if e["event"] == "stage-failed"]
 assert f == [{"event": "stage-failed", "op": "shutdown", "stage": "withdraw", "errno": 5, "error": "EIO"}], f
 done = [e["stage"] for e in ev if e["event"] == "stage-done" and e["op"] == "shutdown"]
-assert done[-6:] == ["evacuate", "withdraw", "wake", "quiesce", "notifier", "transport"], done
+assert done[-7:] == ["evacuate", "withdraw", "wake", "quiesce", "notifier", "daemons", "transport"], done
 up = [e["stage"] for e in ev if e["event"] == "stage-done" and e["op"] == "bringup"]
-assert up == ["transport", "daemons", "notifier", "announce"], up
+assert up == ["transport", "daemons", "notifier", "wake", "announce", "guests"], up
 states = [e["state"] for e in ev if e["event"] == "state"]
 assert states == ["stopping", "rolling-back", "up", "stopping", "off", "starting", "up"], states
 ' || fail "json events"
