@@ -67,7 +67,7 @@ t_fault_timeout_interrupt_busy() {
 	echo "--- stall, --timeout 1 rc=$rc"; echo "$out"
 	[ $rc = 1 ] || fail "rc $rc"
 	grep -q '^quiesce ... FAILED: Connection timed out$' <<<"$out" || fail "failed line"
-	grep -q 'within shutdown_timeout_ms (D); everything was rolled back: node is up again as PE 1$' <<<"$out" || fail verdict
+	grep -q 'within shutdown_timeout_ms (1000 ms); everything was rolled back: node is up again as PE 1$' <<<"$out" || fail verdict
 	[ "$(cat $CFG/shutdown_timeout_ms)" = 30000 ] || fail "timeout not restored: $(cat $CFG/shutdown_timeout_ms)"
 
 	# Ctrl-C (SIGINT to the process) during quiesce
