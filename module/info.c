@@ -741,20 +741,27 @@ int mosix_info_open(u32 pe)
 
 	if (!info_tfm)
 		return -ENOKEY;
+	/* the size first: the allocation may sleep, so not under RCU */
 	rcu_read_lock();
 	t = mosix_table_get();
-	err = t && mosix_map_pe_addr(&t->map, pe, &info.addr) ? 0 : -ENOENT;
-	if (!err) {
+	if (t)
 		nodes = t->map.nr_nodes;
-		ps = alloc_peers(&t->map);
-		if (ps)
-			fill_peers(ps, &t->map, pe, info.addr.family, NULL);
-		else
-			err = -ENOMEM;
-	}
 	rcu_read_unlock();
-	if (err)
+	ps = kvzalloc(struct_size(ps, p, nodes), GFP_KERNEL);
+	if (!ps)
+		return -ENOMEM;
+	/* a transition runs: the table cannot change, but check it */
+	rcu_read_lock();
+	t = mosix_table_get();
+	err = t && t->map.nr_nodes == nodes &&
+	      mosix_map_pe_addr(&t->map, pe, &info.addr) ? 0 : -ENOENT;
+	if (!err)
+		fill_peers(ps, &t->map, pe, info.addr.family, NULL);
+	rcu_read_unlock();
+	if (err) {
+		kvfree(ps);
 		return err;
+	}
 
 	info.peers = ps;
 	start_epoch();
