@@ -42,7 +42,7 @@ mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h include/uapi/linux
 unit_src := $(wildcard tests/unit/*.c)
 
 .PHONY: all module mosctl deps deps-if-missing unit vm check demo bench fuzz \
-	sparse checkpatch install dkms-install clean
+	sparse checkpatch install dkms-install clean debug-kernel debug-vm
 
 all: module mosctl
 
@@ -101,8 +101,9 @@ deps-if-missing:
 	@[ -f $(matrix_file) ] && command -v qemu-system-x86_64 >/dev/null && \
 		pkg-config --exists check libmnl || $(top)/tests/setup-deps.sh
 
-vm: all
-	tests/vm/suite.sh $(matrix)
+# the VM suites of make check (with the module builds and dkms layout they use)
+vm: deps-if-missing
+	@tests/check.sh --vm-only
 
 check: deps-if-missing
 	@tests/check.sh
@@ -143,3 +144,14 @@ build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_i
 # N = 64 .. 65535 simulated nodes, window 16: mean age, leave spread, msgs per tick
 sim: build/tests/sim_info
 	build/tests/sim_info
+
+# the debug kernel (KASAN, lockdep, kmemleak, KFENCE; tests/debug-kernel/README.md),
+# built once per machine under /var/cache/mosix, and the single-guest suites on it
+DEBUG_KVER ?= 6.12.117-mosix-debug
+debug-kernel: deps-if-missing
+	tests/debug-kernel/build.sh
+
+debug-vm: debug-kernel mosctl
+	tools/build-module.sh $(DEBUG_KVER) -s
+	tests/vm/run-vm.sh --kernel $(DEBUG_KVER) --name debug --timeout 3600 \
+		--append acpi=noirq tests/vm/cases/smoke.sh tests/vm/cases/shutdown.sh
