@@ -1,19 +1,67 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: everything, on every kernel of the matrix, ending with one line
-# "N passed, N failed". Steps: module build (warning- and sparse-clean) for each
-# kernel, mosctl build, Check unit tests (ASan/UBSan), a short fuzz run, dkms
-# add/build/install, then the VM suites (at most JOBS guests' worth at a time).
+# "N passed, N failed". Phases:
+#   builds    mosix.ko from clean for each kernel (compiler-, modpost- and sparse-clean),
+#             mosctl (-Wall -Wextra clean)
+#   unit      Check unit tests under ASan/UBSan
+#   fuzz      short libFuzzer runs of the map parser and the info decoder
+#   dkms      dkms add/build/install for each kernel, in dkms trees under build/dkms
+#             (nothing is left on the host: checked)
+#   selftest  the VM harness fails when it must (tests/vm/selftest.sh, first kernel)
+#   vm-single every single-guest case file of tests/vm/cases/, one boot per kernel
+#             (JOBS kernels at a time)
+#   vm-cluster  every NODES_REQUIRED=3 case file, one 3-node boot per kernel
+# A case file with ENDS_GUEST=1 (it powers a guest off or crashes it) gets a boot of its
+# own. Every tests/vm/cases/*.sh runs; one that fits no run fails make check. A test
+# reported "# SKIP" counts as failed unless it is on skip_allowed below. A suite that
+# cannot start before the deadline is reported failed ("not run: deadline").
+#
+# Usage: tests/check.sh [--vm-only]   (--vm-only, make vm: builds, dkms and the VM suites)
+# Environment:
+#   JOBS=2                single-guest VM runs at once
+#   FUZZ_SECONDS=20       per fuzz target
+#   CHECK_DEADLINE_MIN=80 minutes from the start after which no suite starts (CI ends
+#                         the job at 90); VM runs are bounded to end 5 minutes after it
+#   CHECK_ONLY=a,b        only these phases (builds unit fuzz dkms selftest vm-single
+#                         vm-cluster; vm = both VM phases), for partial runs by hand
+#   CHECK_KERNELS="K ..." only these kernels of .deps/matrix
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+
+usage() { echo "usage: $0 [--vm-only]" >&2; exit 2; }
+all_phases="builds unit fuzz dkms selftest vm-single vm-cluster"
+phases=${CHECK_ONLY:-$all_phases}
+case ${1:-} in
+"") ;;
+--vm-only) phases="builds dkms vm-single vm-cluster" ;;
+*) usage ;;
+esac
+phases=" ${phases//,/ } "
+phases=${phases// vm / vm-single vm-cluster }
+for p in $phases; do
+	case " $all_phases " in *" $p "*) ;; *) echo "check: unknown phase '$p' (phases: $all_phases)" >&2; exit 2 ;; esac
+done
+want() { case $phases in *" $1 "*) return 0 ;; esac; return 1; }
+
 out=build/check
 rm -rf "$out"
 mkdir -p "$out"
 JOBS=${JOBS:-2}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+CHECK_DEADLINE_MIN=${CHECK_DEADLINE_MIN:-80}
+[[ $CHECK_DEADLINE_MIN =~ ^[0-9]+$ ]] || { echo "check: bad CHECK_DEADLINE_MIN '$CHECK_DEADLINE_MIN'" >&2; exit 2; }
 passed=0 failed=0
 t0=$(date +%s)
+deadline=$((t0 + CHECK_DEADLINE_MIN * 60))
+vm_end=$((deadline + 300))	# no VM run is given a --timeout reaching past this
+
+# TAP "ok ... # SKIP" lines that do not fail make check: a fixed part of the line
+# ("t_name (case.sh" for a VM test), each with a comment saying why it may skip.
+# None today: a skipped test proves nothing.
+skip_allowed=(
+)
 
 say() { printf '[%4ds] %s\n' $(( $(date +%s) - t0 )) "$*"; }
 record() {	# record NAME STATUS [LOG]
@@ -21,97 +69,303 @@ record() {	# record NAME STATUS [LOG]
 		passed=$((passed + 1)); say "ok - $1"
 	else
 		failed=$((failed + 1)); say "not ok - $1${3:+ (log: $3)}"
-		[ -n "${3:-}" ] && tail -n 20 "$3" | sed 's/^/#   /'
+		[ -n "${3:-}" ] && [ -f "$3" ] && tail -n 20 "$3" | sed 's/^/#   /'
 	fi
 }
-# tally TAPFILE: add its ok / not ok lines
+# before_deadline NAME: true if NAME may still start; else it is recorded as failed
+before_deadline() {
+	[ "$(date +%s)" -lt "$deadline" ] && return 0
+	record "$1 (not run: deadline of $CHECK_DEADLINE_MIN min passed)" 1
+	return 1
+}
+# phase times, printed as a table at the end
+times=()
+timed() { times+=("$(printf '%-72s %5ds' "$1" "$2")"); }
+since() { echo $(( $(date +%s) - $1 )); }
+
+# tally TAPFILE: ok lines add to passed; not ok lines, and ok # SKIP lines that are not
+# on skip_allowed, to failed. Sets t_ok t_nok t_skip (the skips among t_nok).
 tally() {
-	local ok nok
-	ok=$(grep -c '^ok ' "$1")
-	nok=$(grep -c '^not ok ' "$1")
-	passed=$((passed + ok)); failed=$((failed + nok))
+	local line a allowed
+	t_ok=0 t_nok=0 t_skip=0
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) t_nok=$((t_nok + 1)) ;;
+		"ok "*)
+			if [[ ${line,,} =~ \#[[:space:]]*skip ]]; then
+				allowed=
+				for a in "${skip_allowed[@]}"; do
+					[[ $line == *"$a"* ]] && allowed=1
+				done
+				if [ -n "$allowed" ]; then
+					t_ok=$((t_ok + 1))
+				else
+					t_nok=$((t_nok + 1)) t_skip=$((t_skip + 1))
+					say "not ok (skipped: counts as failed) - ${line#ok }"
+				fi
+			else
+				t_ok=$((t_ok + 1))
+			fi
+			;;
+		esac
+	done < "$1"
+	passed=$((passed + t_ok)); failed=$((failed + t_nok))
 }
 
 mapfile -t kernels < <(awk '{print $1}' .deps/matrix)
-say "kernels: ${kernels[*]}"
-
-# --- builds: every kernel, with sparse (C=2); any compiler or sparse warning fails
-for k in "${kernels[@]}"; do
-	log=$out/build-$k.log
-	tools/build-module.sh "$k" C=2 > "$log" 2>&1
-	rc=$?
-	if [ $rc = 0 ] && grep -E 'warning:|error:' "$log" | grep -v 'Skipping BTF' > /dev/null; then rc=1; fi
-	record "build mosix.ko for $k, warning- and sparse-clean" $rc "$log"
-done
-make -s mosctl > "$out/mosctl.log" 2>&1 && ! grep -q 'warning:' "$out/mosctl.log"
-record "build mosctl, -Wall -Wextra clean" $? "$out/mosctl.log"
-
-# --- unit tests (Check, ASan/UBSan)
-make -s unit > "$out/unit.log" 2>&1
-rc=$?
-if [ -f build/tests/unit.tap ]; then
-	tally build/tests/unit.tap
-	say "unit: $(grep -c '^ok ' build/tests/unit.tap) passed, $(grep -c '^not ok ' build/tests/unit.tap) failed"
-	grep '^not ok' build/tests/unit.tap
+if [ -n "${CHECK_KERNELS:-}" ]; then
+	for k in $CHECK_KERNELS; do
+		printf '%s\n' "${kernels[@]}" | grep -qxF -- "$k" || { echo "check: $k is not in .deps/matrix" >&2; exit 2; }
+	done
+	read -ra kernels <<< "$CHECK_KERNELS"
 fi
-record "unit test run (sanitizers clean)" $rc "$out/unit.log"
+say "kernels: ${kernels[*]}; phases:$phases; deadline in $CHECK_DEADLINE_MIN min"
 
-# --- fuzz the shared parser briefly (crash or round-trip failure fails)
-make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz.log" 2>&1
-record "fuzz the map parser for ${FUZZ_SECONDS}s" $? "$out/fuzz.log"
-make -s fuzz-info FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-info.log" 2>&1
-record "fuzz the info datagram decoder for ${FUZZ_SECONDS}s" $? "$out/fuzz-info.log"
+# --- builds: every kernel from clean, with sparse (C=2); any compiler, modpost or
+# sparse warning fails (modpost says WARNING:). From clean, or a second run would
+# find the objects up to date and check an empty log: everything of build/KVER goes
+# but mosix.ko itself, which the build replaces (a guest of another run in this tree
+# may be loading it right now); it must be new afterwards, and goes if the build fails.
+if want builds; then
+	s=$(date +%s)
+	for k in "${kernels[@]}"; do
+		name="build mosix.ko for $k, warning- and sparse-clean"
+		before_deadline "$name" || continue
+		log=$out/build-$k.log
+		[ ! -d "build/$k" ] || find "build/$k" -mindepth 1 ! -path "build/$k/mosix.ko" -delete
+		rm -rf ".deps/trixie/build/$k"	# (where 7.x builds, in the chroot)
+		stamp=$(date +%s)
+		tools/build-module.sh "$k" C=2 > "$log" 2>&1
+		rc=$?
+		if [ ! -f "build/$k/mosix.ko" ] || [ "$(stat -c %Y "build/$k/mosix.ko")" -lt "$stamp" ]; then
+			echo "check: build/$k/mosix.ko was not made by this build" >> "$log"
+			rc=1
+		fi
+		if [ $rc = 0 ] && grep -iE 'warning:|error:' "$log" | grep -v 'Skipping BTF' > /dev/null; then rc=1; fi
+		[ $rc = 0 ] || rm -f "build/$k/mosix.ko"	# no stale module for the VM runs
+		record "$name" $rc "$log"
+	done
+	name="build mosctl, -Wall -Wextra clean"
+	if before_deadline "$name"; then
+		make -s -B mosctl > "$out/mosctl.log" 2>&1 && ! grep -qiE 'warning:|error:' "$out/mosctl.log"
+		record "$name" $? "$out/mosctl.log"
+	fi
+	timed "builds (${#kernels[@]} kernels from clean, mosctl)" "$(since "$s")"
+fi
 
-# --- dkms add/build/install for every kernel
-tests/dkms.sh "${kernels[@]}" > "$out/dkms.log" 2>&1
-record "dkms add, build and install for every kernel" $? "$out/dkms.log"
+# --- unit tests (Check, ASan/UBSan): the TAP file must come from this run
+if want unit && before_deadline "unit test run"; then
+	s=$(date +%s)
+	rm -f build/tests/unit.tap
+	make -s unit > "$out/unit.log" 2>&1
+	rc=$?
+	if [ -f build/tests/unit.tap ]; then
+		tally build/tests/unit.tap
+		say "unit: $t_ok passed, $t_nok failed"
+		grep '^not ok' build/tests/unit.tap
+	else
+		rc=1
+		say "unit: the run wrote no build/tests/unit.tap"
+	fi
+	record "unit test run (sanitizers clean)" $rc "$out/unit.log"
+	timed "unit" "$(since "$s")"
+fi
 
-# --- VM suites
-single=(tests/vm/cases/smoke.sh tests/vm/cases/configfs.sh tests/vm/cases/netlink.sh tests/vm/cases/shutdown.sh tests/vm/cases/lifecycle.sh)
-[ -f tests/vm/cases/mosctl.sh ] && single+=(tests/vm/cases/mosctl.sh)
-single+=(tests/vm/cases/dkms.sh)
-multi=(tests/vm/cases/net3.sh tests/vm/cases/cluster.sh)
-# each ends node 3's guest: a boot of its own
-ending=(tests/vm/cases/cluster-poweroff.sh tests/vm/cases/cluster-crash.sh)
+# --- fuzz the shared parsers briefly (a crash or round-trip failure fails)
+if want fuzz; then
+	s=$(date +%s)
+	name="fuzz the map parser for ${FUZZ_SECONDS}s"
+	if before_deadline "$name"; then
+		make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz.log" 2>&1
+		record "$name" $? "$out/fuzz.log"
+	fi
+	name="fuzz the info datagram decoder for ${FUZZ_SECONDS}s"
+	if before_deadline "$name"; then
+		make -s fuzz-info FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-info.log" 2>&1
+		record "$name" $? "$out/fuzz-info.log"
+	fi
+	timed "fuzz (2 targets)" "$(since "$s")"
+fi
 
-vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap
-	local name=$1 k=$2; shift 2
-	tests/vm/run-vm.sh --kernel "$k" --name "$name" --timeout 900 "$@" \
-		> "$out/vm-$name-$k.tap" 2> "$out/vm-$name-$k.log"
-	echo $? > "$out/vm-$name-$k.rc"
+# --- dkms add/build/install for every kernel, in dkms trees under build/dkms
+# what dkms could leave behind: on the host, and in the trixie chroot (7.x)
+dkms_leftovers() {
+	local r
+	for r in / .deps/trixie/; do
+		find "${r}lib/modules" -name 'mosix*' 2> /dev/null
+		find "${r}var/lib/dkms" "${r}usr/src" -maxdepth 1 -name 'mosix*' 2> /dev/null
+	done | sort
 }
-vm_report() {
-	local f=$out/vm-$1-$2
+if want dkms && before_deadline "dkms add, build and install for every kernel"; then
+	s=$(date +%s)
+	left_before=$(dkms_leftovers)
+	tests/dkms.sh "${kernels[@]}" > "$out/dkms.log" 2>&1
+	record "dkms add, build and install for every kernel" $? "$out/dkms.log"
+	left_after=$(dkms_leftovers)
+	if [ "$left_before" = "$left_after" ]; then
+		record "dkms leaves nothing in /lib/modules, /var/lib/dkms, /usr/src" 0
+	else
+		record "dkms leaves nothing in /lib/modules, /var/lib/dkms, /usr/src" 1
+		diff <(printf '%s\n' "$left_before") <(printf '%s\n' "$left_after") | sed 's/^/#   /'
+	fi
+	timed "dkms (${#kernels[@]} kernels)" "$(since "$s")"
+fi
+
+# --- the VM harness fails when it must: splat, WARN, taint, hang, panic, stuck guest
+if want selftest && before_deadline "VM harness self-test on ${kernels[0]}"; then
+	s=$(date +%s)
+	say "VM harness self-test on ${kernels[0]}"
+	tests/vm/selftest.sh --kernel "${kernels[0]}" 2>&1 > "$out/selftest.tap" < /dev/null |
+		tee "$out/selftest.log" | while IFS= read -r line; do say "$line"; done
+	rc=${PIPESTATUS[0]}
+	tally "$out/selftest.tap"
+	# the expectations that failed, with the TAP of the run that surprised
+	grep -A 40 '^not ok' "$out/selftest.tap" | grep -E '^(not ok|#)' | head -n 80
+	say "selftest: $t_ok passed, $t_nok failed (rc $rc)"
+	if [ "$rc" != 0 ] && [ "$t_nok" = 0 ]; then
+		record "VM harness self-test ran to its end" 1 "$out/selftest.log"
+	fi
+	timed "selftest (${kernels[0]})" "$(since "$s")"
+fi
+
+# --- VM suites. The case files sort themselves into runs: NODES_REQUIRED= absent or 1:
+# the single-guest boot, 3: the 3-node boot; ENDS_GUEST=1: a boot of its own.
+# Within a boot: these first, in this order (the quickest signs that the guests and
+# their network work at all, before cases that change a guest's state), then the rest
+# by name.
+vm_first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh)
+single=() single_own=() multi=() multi_own=() case_errors=()
+shopt -s nullglob
+case_files=("${vm_first[@]}")
+for c in tests/vm/cases/*.sh; do
+	case " ${vm_first[*]} " in *" $c "*) ;; *) case_files+=("$c") ;; esac
+done
+shopt -u nullglob
+for c in "${case_files[@]}"; do
+	if [ ! -f "$c" ]; then
+		case_errors+=("case file $c, named in tests/check.sh, is missing")
+		continue
+	fi
+	n=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
+	own=
+	grep -qE '^ENDS_GUEST=1([^0-9]|$)' "$c" && own=1
+	case ${n:-1}/$own in
+	1/) single+=("$c") ;;
+	1/1) single_own+=("$c") ;;
+	3/) multi+=("$c") ;;
+	3/1) multi_own+=("$c") ;;
+	*) case_errors+=("case file $c is in no VM run (NODES_REQUIRED=$n: make check runs 1 and 3)") ;;
+	esac
+done
+
+vm_progress() {	# KVER NAME: run-vm.sh's progress as it comes, one line per test
+	local k=$1 name=$2 line node r cf t secs
+	while IFS= read -r line; do
+		line=${line#\[*s\] }
+		case $line in
+		"result "*)
+			read -r _ node r cf t secs <<< "$line"
+			case $r in ok) r="ok    " ;; skip) r="SKIP  " ;; *) r="FAIL $r" ;; esac
+			say "$k $name $node: $r $t ($cf, $secs)"
+			;;
+		PASS:* | FAIL:* | *killed* | *"qemu exited"* | *waiting* | run-vm:* | *initramfs* | *interrupted* | *terminated*)
+			say "$k $name: $line" ;;
+		esac
+	done
+}
+vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap, progress to stdout
+	local name=$1 k=$2 f=$out/vm-$1-$2 now tmo
+	shift 2
+	now=$(date +%s)
+	if [ "$now" -ge "$deadline" ]; then
+		echo deadline > "$f.rc"
+		return
+	fi
+	tmo=$((vm_end - now))
+	[ "$tmo" -le 900 ] || tmo=900
+	[ "$tmo" -ge 120 ] || tmo=120
+	say "$k $name: booting for $(for c in "$@"; do basename "$c"; done | paste -sd' ')"
+	# (the guests read only files that nothing changes during the run: cache=loose;
+	# what they write goes to their scratch folder, a share of its own)
+	tests/vm/run-vm.sh --kernel "$k" --name "$name" --timeout "$tmo" --root-cache loose "$@" \
+		2>&1 > "$f.tap" < /dev/null | tee "$f.log" | vm_progress "$k" "$name"
+	echo "${PIPESTATUS[0]}" > "$f.rc"
+	since "$now" > "$f.secs"
+}
+vm_report() {	# NAME KVER: tally a finished vm_run
+	local name=$1 k=$2 f=$out/vm-$1-$2 rc
+	rc=$(cat "$f.rc" 2> /dev/null || echo '?')
+	if [ "$rc" = deadline ]; then
+		record "vm $name on $k (not run: deadline of $CHECK_DEADLINE_MIN min passed)" 1
+		return
+	fi
 	tally "$f.tap"
-	grep -v '^ok ' "$f.tap" | grep -v '^#.*\(passed\|1\.\.\)' | head -n 60
-	say "vm $1 on $2: $(grep -c '^ok ' "$f.tap") passed, $(grep -c '^not ok ' "$f.tap") failed (rc $(cat "$f.rc"))"
+	grep -v -e '^ok ' -e '^1\.\.[0-9]*$' "$f.tap" | head -n 60
+	say "vm $name on $k: $t_ok passed, $t_nok failed (rc $rc, $(cat "$f.secs")s)"
 	# a run that died before reporting anything still counts as a failure
-	if [ "$(cat "$f.rc")" != 0 ] && ! grep -q '^not ok ' "$f.tap"; then
+	if [ "$rc" != 0 ] && [ "$t_nok" = 0 ]; then
 		failed=$((failed + 1)); tail -n 20 "$f.log" | sed 's/^/#   /'
 	fi
 }
+secs_of() { cat "$out/vm-$1-$2.secs" 2> /dev/null || echo 0; }
 
-say "VM suite: ${#single[@]} case files on ${#kernels[@]} kernels, $JOBS guest(s) at a time"
-running=()
-for k in "${kernels[@]}"; do
-	vm_run single "$k" "${single[@]}" &
-	running+=($!)
-	if [ ${#running[@]} -ge "$JOBS" ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
-done
-wait
-for k in "${kernels[@]}"; do vm_report single "$k"; done
+if want vm-single || want vm-cluster; then
+	for e in "${case_errors[@]}"; do record "$e" 1; done
+fi
 
-say "VM suite: 3-node cluster on ${#kernels[@]} kernels"
-for k in "${kernels[@]}"; do
-	vm_run cluster "$k" "${multi[@]}"
-	vm_report cluster "$k"
-	for f in "${ending[@]}"; do
-		n=$(basename "$f" .sh)
-		vm_run "$n" "$k" "$f"
-		vm_report "$n" "$k"
+if want vm-single; then
+	s=$(date +%s)
+	say "VM single-guest runs: ${#single[@]} case files in one boot per kernel, ${#single_own[@]} in boots of their own; $JOBS kernel(s) at a time"
+	vm_single() {	# KVER
+		[ ${#single[@]} -eq 0 ] || vm_run single "$1" "${single[@]}"
+		local c
+		for c in "${single_own[@]}"; do vm_run "$(basename "$c" .sh)" "$1" "$c"; done
+	}
+	running=()
+	for k in "${kernels[@]}"; do
+		vm_single "$k" &
+		running+=($!)
+		if [ ${#running[@]} -ge "$JOBS" ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
 	done
-done
+	wait
+	for k in "${kernels[@]}"; do
+		row="vm single $k" secs=0
+		if [ ${#single[@]} -gt 0 ]; then vm_report single "$k"; secs=$(secs_of single "$k"); fi
+		for c in "${single_own[@]}"; do
+			n=$(basename "$c" .sh)
+			vm_report "$n" "$k"
+			secs=$((secs + $(secs_of "$n" "$k")))
+			row+=" +$n"
+		done
+		timed "$row" "$secs"
+	done
+	timed "vm single: the phase ($JOBS at a time)" "$(since "$s")"
+fi
 
-say "done in $(( $(date +%s) - t0 ))s"
+if want vm-cluster; then
+	s=$(date +%s)
+	say "VM 3-node runs: ${#multi[@]} case files in one boot per kernel, ${#multi_own[@]} in boots of their own"
+	for k in "${kernels[@]}"; do
+		row="vm cluster $k" secs=0
+		if [ ${#multi[@]} -gt 0 ]; then
+			vm_run cluster "$k" "${multi[@]}"
+			vm_report cluster "$k"
+			secs=$(secs_of cluster "$k")
+		fi
+		for c in "${multi_own[@]}"; do
+			n=$(basename "$c" .sh)
+			vm_run "$n" "$k" "$c"
+			vm_report "$n" "$k"
+			secs=$((secs + $(secs_of "$n" "$k")))
+			row+=" +$n"
+		done
+		timed "$row" "$secs"
+	done
+	timed "vm cluster: the phase" "$(since "$s")"
+fi
+
+timed "total" "$(since "$t0")"
+echo "time per phase:"
+printf '  %s\n' "${times[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,12 +5,38 @@
 #  - kernel headers of the test matrix: 6.1 LTS (bookworm), 6.12 LTS (bookworm-backports),
 #    newest 7.x (trixie-backports, inside a debootstrap'ed trixie chroot: needs gcc-14)
 #  - the matching stock kernel images, unpacked under .deps/kernels/KVER (git-ignored)
-# Exact versions are resolved from the mirror now and recorded in .deps/matrix.
+# Exact versions are resolved from the mirror now and recorded in .deps/matrix: the
+# package lists (host and chroot) are refreshed first on every run, so a .deps made
+# weeks ago still resolves today's kernels. Quiet: one line per step on stdout, the
+# steps' own output in .deps/setup.log; a step that fails shows its output in full.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/.deps
 mkdir -p "$deps/dl" "$deps/kernels"
+setup_log=$deps/setup.log
 log() { printf 'deps: %s\n' "$*"; }
+# step DESCRIPTION COMMAND...: one line here, the output to the log; on failure the
+# whole output on stderr and the script ends
+step() {
+	local what=$1 tmp rc=0
+	shift
+	log "$what"
+	tmp=$(mktemp)
+	printf '=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$setup_log"
+	"$@" > "$tmp" 2>&1 || rc=$?
+	cat "$tmp" >> "$setup_log"
+	if [ "$rc" != 0 ]; then
+		{
+			echo "deps: FAILED (status $rc): $what"
+			echo "deps: the command: $*"
+			echo "deps: its output (also in $setup_log):"
+			cat "$tmp"
+		} >&2
+		rm -f "$tmp"
+		exit 1
+	fi
+	rm -f "$tmp"
+}
 
 [ "$(id -u)" = 0 ] || { echo "deps: must run as root (apt-get, debootstrap)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
@@ -34,42 +60,44 @@ Package: *
 Pin: release n=bookworm-backports
 Pin-Priority: 100
 EOS
-	rm -f "$deps/.apt-updated"
 fi
-if [ ! -f "$deps/.apt-updated" ]; then
-	apt-get update -q >/dev/null
-	touch "$deps/.apt-updated"
-fi
+rm -f "$deps/.apt-updated"	# (once a stamp: the lists were refreshed once per .deps)
+step "refreshing the package lists" apt-get update -q
 
 missing=()
 for p in "${host_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	log "installing ${missing[*]}"
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	step "installing ${missing[*]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 has_candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
 
 # $1: kernel release; unpack its image package(s) into .deps/kernels/$1
+# (run as a step: every command checked, errexit does not hold inside it)
 unpack_image() {
 	local kver=$1 dir=$deps/kernels/$1; shift
 	[ -f "$dir/.done" ] && return 0
-	rm -rf "$dir"; mkdir -p "$dir"
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
 	local f
-	for f in "$@"; do dpkg -x "$f" "$dir"; done
+	for f in "$@"; do dpkg -x "$f" "$dir" || return 1; done
 	# 7.x keeps the kernel and modules under usr/lib; give every kernel the same layout
 	if [ -d "$dir/usr/lib/modules/$kver" ]; then
-		mkdir -p "$dir/lib/modules"; mv "$dir/usr/lib/modules/$kver" "$dir/lib/modules/"
+		mkdir -p "$dir/lib/modules" && mv "$dir/usr/lib/modules/$kver" "$dir/lib/modules/" || return 1
 	fi
 	local img
 	img=$(ls "$dir"/boot/vmlinuz-* "$dir"/lib/modules/"$kver"/vmlinuz 2>/dev/null | head -n1 || true)
-	[ -n "$img" ] || { echo "deps: no vmlinuz in image of $kver" >&2; exit 1; }
-	ln -sf "${img#"$dir"/}" "$dir/vmlinuz"
-	depmod -b "$dir" "$kver"
-	touch "$dir/.done"
+	[ -n "$img" ] || { echo "deps: no vmlinuz in image of $kver"; return 1; }
+	ln -sf "${img#"$dir"/}" "$dir/vmlinuz" && depmod -b "$dir" "$kver" && touch "$dir/.done"
 }
+
+# (bookworm-backports first: 6.12)
+install_headers() {
+	apt-get install -y -q --no-install-recommends -t bookworm-backports "linux-headers-$1" ||
+		apt-get install -y -q --no-install-recommends "linux-headers-$1"
+}
+download_to() ( cd "$1" && apt-get download -q "$2" )
 
 matrix=()
 # --- 6.1 LTS: the bookworm default kernel
@@ -85,15 +113,13 @@ done
 
 for k in "$k61" "$k612"; do
 	if [ ! -d "/usr/src/linux-headers-$k" ]; then
-		log "installing headers $k"
-		apt-get install -y -q --no-install-recommends -t bookworm-backports "linux-headers-$k" >/dev/null 2>&1 ||
-			apt-get install -y -q --no-install-recommends "linux-headers-$k" >/dev/null
+		step "installing headers $k" install_headers "$k"
 	fi
 	if [ ! -f "$deps/kernels/$k/.done" ]; then
-		log "fetching image $k"
 		pkg=linux-image-$k-unsigned; has_candidate "$pkg" || pkg=linux-image-$k
-		(cd "$deps/dl" && rm -f "${pkg}"_*.deb && apt-get download -q "$pkg" >/dev/null)
-		unpack_image "$k" "$deps/dl/${pkg}"_*.deb
+		rm -f "$deps/dl/${pkg}"_*.deb
+		step "fetching image $k" download_to "$deps/dl" "$pkg"
+		step "unpacking image $k" unpack_image "$k" "$deps/dl/${pkg}"_*.deb
 	fi
 	matrix+=("$k host")
 done
@@ -101,31 +127,32 @@ done
 # --- 7.x: trixie-backports, built in a trixie chroot (its headers need gcc-14)
 chroot_dir=$deps/trixie
 if [ ! -f "$chroot_dir/.done" ]; then
-	log "creating trixie build chroot (debootstrap, about a minute)"
 	rm -rf "$chroot_dir"
-	debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,bc,bison,flex,libelf-dev,kmod,sparse \
-		trixie "$chroot_dir" http://deb.debian.org/debian >/dev/null
+	step "creating trixie build chroot (debootstrap, about a minute)" \
+		debootstrap --variant=minbase --include=gcc-14,make,libc6-dev,bc,bison,flex,libelf-dev,kmod,sparse \
+		trixie "$chroot_dir" http://deb.debian.org/debian
 	cat > "$chroot_dir/etc/apt/sources.list" <<'EOS'
 deb http://deb.debian.org/debian trixie main
 deb http://deb.debian.org/debian trixie-backports main
 EOS
-	chroot "$chroot_dir" apt-get update -q >/dev/null
 	touch "$chroot_dir/.done"
 fi
+step "refreshing the package lists of the trixie chroot" chroot "$chroot_dir" apt-get update -q
 k7=$(chroot "$chroot_dir" apt-cache search --names-only '^linux-headers-7\.[0-9.]+\+deb13-amd64$' |
 	awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV | head -n1)
 [ -n "$k7" ] || { echo "deps: cannot resolve a 7.x kernel in trixie-backports" >&2; exit 1; }
 if [ ! -d "$chroot_dir/usr/src/linux-headers-$k7" ]; then
-	log "installing headers $k7 in the chroot"
-	chroot "$chroot_dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		-t trixie-backports "linux-headers-$k7" >/dev/null
+	step "installing headers $k7 in the chroot" \
+		chroot "$chroot_dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-t trixie-backports "linux-headers-$k7"
 fi
 if [ ! -f "$deps/kernels/$k7/.done" ]; then
-	log "fetching image $k7"
 	rm -rf "$chroot_dir/tmp/dl"; mkdir -p "$chroot_dir/tmp/dl"
-	chroot "$chroot_dir" sh -c "cd /tmp/dl && apt-get download -q -t trixie-backports linux-binary-$k7 linux-modules-$k7 >/dev/null 2>&1 ||
-		apt-get download -q -t trixie-backports linux-image-$k7-unsigned >/dev/null"
-	unpack_image "$k7" "$chroot_dir"/tmp/dl/*.deb
+	# (7.x splits the image: linux-binary + linux-modules; else the one -unsigned package)
+	step "fetching image $k7" chroot "$chroot_dir" sh -c "cd /tmp/dl &&
+		{ apt-get download -q -t trixie-backports linux-binary-$k7 linux-modules-$k7 ||
+		apt-get download -q -t trixie-backports linux-image-$k7-unsigned; }"
+	step "unpacking image $k7" unpack_image "$k7" "$chroot_dir"/tmp/dl/*.deb
 fi
 matrix+=("$k7 trixie")
 

@@ -13,6 +13,8 @@
 #   logs/CASEID.t_name.log   stdout+stderr of that test
 #   setup-errors  what went wrong while setting the guest up (absent if nothing)
 #   dmesg.log     the kernel log at the end; tainted: /proc/sys/kernel/tainted at the end
+#   kmsg.log      the kernel log as it grows, from boot (dmesg --follow: whole although a
+#                 test runs dmesg -C, and up to the moment a guest dies)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LC_ALL=C TERM=dumb
 umask 022
@@ -34,6 +36,7 @@ setup_error() {
 	setup_errors+=("$*")
 }
 setup_errors=()
+kmsg_pid=
 
 poweroff_now() {
 	sync
@@ -64,6 +67,10 @@ finish() {
 			done
 		fi
 		dmesg > "$outdir/dmesg.log" 2>&1
+		if [ -n "$kmsg_pid" ]; then
+			sleep 0.2	# the last lines to the copy
+			kill "$kmsg_pid" 2>/dev/null
+		fi
 		cat /proc/sys/kernel/tainted > "$outdir/tainted.tmp" &&
 			mv "$outdir/tainted.tmp" "$outdir/tainted"
 		say "tainted=$(cat /proc/sys/kernel/tainted) ($(( $(date +%s) - start_s )) s in guest.sh)"
@@ -120,6 +127,10 @@ else
 fi
 
 say "scratch mounted"
+# the kernel log, copied as it grows: dmesg -C in a test clears what dmesg shows at
+# the end, not what a reader of /dev/kmsg already has (run-vm.sh searches both)
+dmesg --follow > "$outdir/kmsg.log" 2>&1 &
+kmsg_pid=$!
 # modprobe in the guest: the guest kernel's own module tree over /lib/modules
 kmods=$MOSIX_TOP/.deps/kernels/$(uname -r)/lib/modules
 if [ -d "$kmods/$(uname -r)" ]; then
@@ -133,8 +144,35 @@ mnt debugfs /sys/kernel/debug
 
 # the hung task detector at 30 s (run-vm.sh also passes sysctl.kernel.hung_task_timeout_secs)
 [ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 30 > /proc/sys/kernel/hung_task_timeout_secs
-# from now on every kernel message reaches the console (the boot itself was quiet)
-echo 8 > /proc/sys/kernel/printk
+# the console gets warnings and worse (console log level 5 prints levels 0-4); pr_info
+# and pr_notice only go to the log: through an emulated UART every line slows the test
+# down. kmsg.log and dmesg.log hold everything and are searched too.
+echo 5 > /proc/sys/kernel/printk
+
+# what run-vm.sh asked for on the command line must be in force: the splat search
+# relies on it (a kernel that ignores an option fails the run here, not silently)
+check_debug_options() {
+	local w c
+	for w in "${cmdline_words[@]}"; do
+		case $w in
+		panic_on_warn=1)
+			[ "$(cat /proc/sys/kernel/panic_on_warn 2>/dev/null)" = 1 ] ||
+				setup_error "panic_on_warn=1 on the command line, but kernel.panic_on_warn is not 1" ;;
+		init_on_free=1)
+			dmesg | grep -q 'mem auto-init:.*heap free:on' ||
+				setup_error "init_on_free=1 on the command line, but no 'heap free:on' in the boot log" ;;
+		slub_debug=*P*)
+			c=/sys/kernel/slab/kmalloc-64
+			{ [ "$(cat "$c/poison" 2>/dev/null)" = 1 ] && [ "$(cat "$c/red_zone" 2>/dev/null)" = 1 ]; } ||
+				setup_error "$w on the command line, but $c has poison=$(cat "$c/poison" 2>&1) red_zone=$(cat "$c/red_zone" 2>&1)" ;;
+		kfence.sample_interval=*)
+			c=$(cat /sys/module/kfence/parameters/sample_interval 2>&1)
+			[ "$c" = "${w#*=}" ] ||
+				setup_error "$w on the command line, but KFENCE's sample_interval is $c" ;;
+		esac
+	done
+}
+check_debug_options
 
 say "modules and configfs done"
 ip link set lo up || setup_error "ip link set lo up failed"

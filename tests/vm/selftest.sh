@@ -3,8 +3,13 @@
 # Self-test of the VM harness: runs run-vm.sh on purpose-made case files
 # (tests/vm/selftest/*.sh) and checks that it fails exactly when it must: a kernel
 # backtrace on the console, a failing test, a W taint, a hanging test, a kernel panic,
-# a guest that never ends, and usage errors; plus the smoke cases as a positive control.
-# At most 3 guests run at once. Output: TAP. Exit 0 when every expectation holds.
+# a guest that never ends, a real WARN (panic_on_warn ends the guest), a WARN that only
+# guest.sh's kmsg.log holds (console quiet, dmesg -C), a use after free that only
+# slub_debug sees, one that only KFENCE sees (kernels with KFENCE), and usage errors;
+# plus the smoke cases as a positive control. The misbehaving module
+# (selftest/module/) is built for the kernel into build/selftest/KVER/ and loaded in
+# the guests only. At most 3 guests run at once. Output: TAP. Exit 0 when every
+# expectation holds.
 #
 # Usage: selftest.sh [--kernel KVER]   (default: the first kernel of .deps/matrix)
 set -uo pipefail
@@ -76,6 +81,47 @@ expect() {
 	fi
 }
 
+# the misbehaving module, for $kver (host headers, else the trixie chroot's, as
+# tools/build-module.sh does for mosix.ko)
+build_module() {
+	local d=$top/build/selftest/$kver kdir='' chroot_dir=$top/.deps/trixie c
+	rm -rf "$d"
+	mkdir -p "$d"
+	cp "$st/module/Kbuild" "$st/module/mosix_selftest.c" "$d/" || return 1
+	if [ -d "/lib/modules/$kver/build" ]; then
+		kdir=/lib/modules/$kver/build
+	elif [ -d "/usr/src/linux-headers-$kver" ]; then
+		kdir=/usr/src/linux-headers-$kver
+	fi
+	if [ -n "$kdir" ]; then
+		make -C "$kdir" M="$d" modules || return 1
+	elif [ -d "$chroot_dir/usr/src/linux-headers-$kver" ]; then
+		c=$chroot_dir/build/selftest-$kver
+		rm -rf "$c"
+		mkdir -p "$c"
+		cp "$d/Kbuild" "$d/mosix_selftest.c" "$c/" || return 1
+		# shellcheck disable=SC2016 # expanded by sh -c
+		unshare -m sh -c 'mount -t proc proc "$0/proc" && exec chroot "$@"' "$chroot_dir" \
+			"$chroot_dir" make -C "/usr/src/linux-headers-$kver" M="/build/selftest-$kver" modules || return 1
+		cp "$c/mosix_selftest.ko" "$d/" || return 1
+	else
+		echo "no headers for $kver"
+		return 1
+	fi
+	[ -f "$d/mosix_selftest.ko" ]
+}
+build_module > "$out/module.log" 2>&1
+mod_rc=$?
+check "the self-test module builds for $kver" [ "$mod_rc" = 0 ] || sed 's/^/#   /' "$out/module.log"
+has_kfence=
+for f in "$top/.deps/kernels/$kver/boot/config-$kver" "/usr/src/linux-headers-$kver/.config" \
+	"$top/.deps/trixie/usr/src/linux-headers-$kver/.config"; do
+	if [ -f "$f" ]; then
+		grep -q '^CONFIG_KFENCE=y' "$f" && has_kfence=1
+		break
+	fi
+done
+
 # usage errors: no guest involved
 "$run" --kernel no-such-kernel "$here/cases/smoke.sh" > "$out/nokernel.out" 2>&1
 echo $? > "$out/nokernel.rc"
@@ -108,10 +154,33 @@ expect panic 1 "^not ok [0-9]+ - .* t_selftest_crashes_the_kernel .*did not repo
 	"^not ok [0-9]+ - .* t_selftest_never_runs .*did not report" "^# .*Kernel panic" \
 	"^not ok [0-9]+ - .* guest finished and powered off" "^not ok [0-9]+ - .* taint \(no taint recorded"
 
-# batch 3: a guest that never ends is killed at --timeout
+# batch 3: a guest that never ends is killed at --timeout; a real WARN, on the
+# console (panic_on_warn) or only in the kernel log that guest.sh copies as it grows
 start stuck --timeout 25 "$st/stuck.sh"
-finish stuck
+start warn "$st/warn.sh"
+start warnquiet "$st/warn-quiet.sh"
+for n in stuck warn warnquiet; do finish "$n"; done
 expect stuck 1 "^not ok [0-9]+ - .*killed after --timeout 25 s" "did not report"
+expect warn 1 "^not ok [0-9]+ - .* t_selftest_warns .*did not report" \
+	"^not ok [0-9]+ - .* t_selftest_after_the_warn .*did not report" \
+	"^# .*Kernel panic.*panic_on_warn" "^not ok [0-9]+ - .* guest finished and powered off"
+expect warnquiet 1 "^ok [0-9]+ - .* t_selftest_warns_off_the_console " \
+	"^not ok [0-9]+ - .* console clean" "^# .*WARNING: .*mosix_selftest" "^not ok [0-9]+ - .* taint [0-9]+ "
+# (and it was caught in kmsg.log alone: neither the console nor the final dmesg has it)
+wq=$top/build/vm/selftest-warnquiet-$kver
+not_in() { [ -f "$2" ] && ! grep -aq "$1" "$2"; }
+check "warnquiet: the WARN is not on the console" not_in 'WARNING:' "$wq/console.node1.log"
+check "warnquiet: the WARN is not in the final dmesg" not_in 'WARNING:' "$wq/node1/dmesg.log"
+
+# batch 4: use after free, seen by slub_debug; and by KFENCE where the kernel has it
+start uaf "$st/uaf.sh"
+[ -z "$has_kfence" ] || start kfence "$st/kfence.sh"
+finish uaf
+[ -z "$has_kfence" ] || finish kfence
+# (the SLUB report: "BUG kmalloc-64 (Tainted: ...): Poison overwritten"; on 6.12+ it
+# WARNs too, and panic_on_warn ends the guest)
+expect uaf 1 "^not ok [0-9]+ - .* console clean" "^# .*BUG kmalloc-[a-z0-9-]*64 \((Not t|T)ainted[):]"
+[ -z "$has_kfence" ] || expect kfence 1 "^not ok [0-9]+ - .* console clean" "^# .*BUG: KFENCE: use-after-free read"
 
 echo "1..$num"
 echo "selftest: $((num - bad))/$num expectations met in $((SECONDS - t0)) s on $kver" >&2

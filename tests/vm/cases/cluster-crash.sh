@@ -5,6 +5,7 @@
 # age, and never report it leaving.
 # shellcheck disable=SC2034 # read by run-vm.sh
 NODES_REQUIRED=3
+ENDS_GUEST=1
 CASE_TIMEOUT=120
 source "$MOSIX_TOP/tests/vm/cluster-lib.sh"
 

@@ -65,6 +65,9 @@ t_silent_node_is_marked_down_by_age() {
 		ip link set eth0 down
 		barrier seen 90
 		ip link set eth0 up
+		# a link down drops the IPv6 addresses (keep_addr_on_down is 0): put it back
+		ip -6 addr show dev eth0 | grep -q "fd99::$MOSIX_NODE/" ||
+			ip -6 addr add "fd99::$MOSIX_NODE/64" dev eth0 nodad || fail "cannot restore fd99::$MOSIX_NODE"
 	else
 		wait_for 30 status_is 3 down || fail "node 3 still $(node_field 3 status) here"
 		status_is 3 down || fail "not down"
