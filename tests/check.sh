@@ -265,7 +265,7 @@ vm_progress() {	# KVER NAME: run-vm.sh's progress as it comes, one line per test
 		case $line in
 		"result "*)
 			read -r _ node r cf t secs <<< "$line"
-			case $r in ok) r="ok    " ;; skip) r="SKIP  " ;; *) r="FAIL $r" ;; esac
+			case $r in ok) r="ok    " ;; skip) r="SKIP  " ;; fail) r="FAIL  " ;; *) r="FAIL ($r)" ;; esac
 			say "$k $name $node: $r $t ($cf, $secs)"
 			;;
 		PASS:* | FAIL:* | *killed* | *"qemu exited"* | *waiting* | run-vm:* | *initramfs* | *interrupted* | *terminated*)
