@@ -40,4 +40,11 @@ static inline void mosix_set_err_line(struct netlink_ext_ack *extack, u32 line,
 #define mosix_sockaddr(p) ((struct sockaddr *)(p))
 #endif
 
+/* newer kernels: setup_udp_tunnel_sock() takes the struct sock */
+#ifdef MOSIX_UDP_TUNNEL_TAKES_SK
+#define mosix_udp_tunnel_sock(sock) ((sock)->sk)
+#else
+#define mosix_udp_tunnel_sock(sock) (sock)
+#endif
+
 #endif /* MOSIX_COMPAT_H */

@@ -7,17 +7,20 @@
  * sender, source address, replay) and merged into its bounded view. Going
  * down it sends a leave notice to the peers it knows.
  *
- * The socket's data_ready callback only wakes the thread: all parsing and
- * crypto run in the thread, never in softirq, so the receive path never
- * blocks a sender. What a forged datagram can cost is bounded: the cheap
- * checks (length, header, sender in the table at that address, a per-peer
- * budget) come before the HMAC, the thread takes a bounded batch per jiffy
- * and yields between batches.
+ * What a forged datagram can cost is bounded. In softirq, before it is
+ * queued, the socket's encap hook screens each datagram (WireGuard's
+ * model): length and header, the sender in the table at that source
+ * address, a per-peer budget (peer.c); what fails is dropped there, so a
+ * flood cannot fill the socket's queue and crowd out honest peers. The
+ * data_ready callback only wakes the thread, which alone pays for the HMAC
+ * and the merge, takes a bounded batch per jiffy and yields between them.
  *
  * Locks (order: mosix_config_lock > io_lock > info_lock): io_lock is a
  * mutex held by everything that uses the socket, the peers or the buffers
  * (sending and receiving sleep, so RCU cannot cover the socket); closing
  * or swapping the socket takes it too, so no reader outlives the socket.
+ * The peer set is published with RCU for the softirq screening; it is
+ * replaced under io_lock (and the config lock), so io_lock holders read it.
  * info_lock (spinlock, BH) guards the view and the epoch, which dumps read.
  */
 #include <crypto/hash.h>
@@ -37,6 +40,8 @@
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 #include <net/sock.h>
+#include <net/udp_tunnel.h>
+#include <net/ipv6.h>
 #include "mosix.h"
 
 /* configuration, changed through configfs */
@@ -45,31 +50,12 @@ unsigned int mosix_info_window = MOSIX_INFO_WINDOW_DEFAULT;
 
 /* a bounded batch of datagrams per wake-up, then at least a jiffy's pause */
 #define RX_BATCH		64
-/* per peer, before the HMAC: a burst, then one datagram per PEER_COST_NS */
-#define PEER_BURST		32
-#define PEER_COST_MAX_NS	(20 * NSEC_PER_MSEC)
 /* the reboot path: each copy of the leave notice gets this long to leave */
 #define REBOOT_DRAIN_MS		40
 #define REBOOT_DEVICE_MS	15
 
 static struct crypto_shash *info_tfm;	/* keyed; changes only while off */
 static DEFINE_SPINLOCK(info_lock);
-
-/* what this node knows about one peer; held in an array sorted by PE */
-struct info_peer {
-	u32 pe;
-	bool has_addr;			/* an address in this socket's family */
-	bool heard;			/* replay holds its last datagram */
-	struct mosix_addr addr;		/* where datagrams to it go */
-	struct mosix_info_replay replay;
-	u64 budget_ns;			/* before the HMAC, WireGuard-style */
-	u64 budget_stamp_ns;
-};
-
-struct info_peers {
-	u32 nr;
-	struct info_peer p[];
-};
 
 enum { INFO_RX_READY, INFO_TICK_NOW, INFO_RX_THROTTLED };
 
@@ -79,10 +65,10 @@ static struct {
 	struct socket *sock;
 	void (*saved_data_ready)(struct sock *sk);
 	struct mosix_addr addr;		/* the socket's: this node's table address */
-	struct info_peers *peers;
+	struct mosix_peers __rcu *peers;
 	struct socket *next_sock;	/* table swap: prepared, then committed */
 	struct mosix_addr next_addr;
-	struct info_peers *next_peers;
+	struct mosix_peers *next_peers;
 	struct mosix_info_view view;	/* info_lock */
 	u64 epoch;			/* info_lock: this boot's */
 	u64 last_epoch;			/* config lock: newest used in this load */
@@ -235,90 +221,11 @@ static bool from_sockaddr(const struct sockaddr_storage *ss,
 	return false;
 }
 
-static struct info_peer *find_peer(struct info_peers *ps, u32 pe)
+/* the peer set, for its users under io_lock (its writers hold it too) */
+static struct mosix_peers *peers_locked(void)
 {
-	u32 lo = 0, hi = ps ? ps->nr : 0;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (ps->p[mid].pe == pe)
-			return &ps->p[mid];
-		if (ps->p[mid].pe < pe)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static struct info_peers *alloc_peers(const struct mosix_map *map)
-{
-	struct info_peers *ps = kvzalloc(struct_size(ps, p, map->nr_nodes),
-					 GFP_KERNEL);
-
-	return ps;
-}
-
-/*
- * Fills ps with every node of map but self_pe, sending to an address in
- * family `family` (the range's, else an alias's), carrying over what old
- * knew about each PE that stays. Ranges are sorted by PE, so ps is too.
- */
-static void fill_peers(struct info_peers *ps, const struct mosix_map *map,
-		       u32 self_pe, u8 family, struct info_peers *old)
-{
-	u32 i, k;
-
-	ps->nr = 0;
-	for (i = 0; i < map->nr_ranges; i++) {
-		const struct mosix_map_entry *r = &map->entries[i];
-
-		for (k = 0; k < r->count; k++) {
-			struct info_peer *p = &ps->p[ps->nr], *was;
-
-			if (r->pe + k == self_pe)
-				continue;
-			was = find_peer(old, r->pe + k);
-			if (was)
-				*p = *was;
-			else
-				memset(p, 0, sizeof(*p));
-			p->pe = r->pe + k;
-			p->has_addr = r->addr.family == family &&
-				      mosix_addr_add(&r->addr, k, &p->addr);
-			ps->nr++;
-		}
-	}
-	for (i = map->nr_ranges; i < mosix_map_nr_entries(map); i++) {
-		const struct mosix_map_entry *a = &map->entries[i];
-		struct info_peer *p = find_peer(ps, a->pe);
-
-		if (p && !p->has_addr && a->addr.family == family) {
-			p->addr = a->addr;
-			p->has_addr = true;
-		}
-	}
-}
-
-/*
- * May this peer's datagram have its tag computed? A budget of PEER_BURST
- * datagrams, refilled at four per tick (at least 50 a second): far above
- * what an honest peer sends, far below what a flood does.
- */
-static bool peer_budget(struct info_peer *p)
-{
-	u64 cost = min_t(u64, (u64)READ_ONCE(mosix_info_interval_ms) *
-			 NSEC_PER_MSEC / 4, PEER_COST_MAX_NS);
-	u64 now = ktime_get_ns();
-
-	p->budget_ns = min(p->budget_ns + (now - p->budget_stamp_ns),
-			   PEER_BURST * cost);
-	p->budget_stamp_ns = now;
-	if (p->budget_ns < cost)
-		return false;
-	p->budget_ns -= cost;
-	return true;
+	return rcu_dereference_protected(info.peers,
+					 lockdep_is_held(&info.io_lock));
 }
 
 /* ---- sending (io_lock held) ------------------------------------------- */
@@ -418,7 +325,8 @@ static bool self_leaving(void)
 static void tick(void)
 {
 	struct mosix_info_entry self;
-	struct info_peer *p;
+	struct mosix_peers *ps;
+	struct mosix_peer *p;
 	int len;
 
 	stat_add(MOSIX_STAT_TICKS, 1);
@@ -431,8 +339,8 @@ static void tick(void)
 	spin_unlock_bh(&info_lock);
 
 	mutex_lock(&info.io_lock);
-	p = info.peers && info.peers->nr ?
-	    &info.peers->p[get_random_u32_below(info.peers->nr)] : NULL;
+	ps = peers_locked();
+	p = ps && ps->nr ? ps->p[get_random_u32_below(ps->nr)] : NULL;
 	if (p && !p->has_addr)
 		stat_add(MOSIX_STAT_TX_ERRORS, 1);
 	if (p && p->has_addr) {
@@ -452,7 +360,7 @@ static void drop(enum mosix_info_drop why, const struct sockaddr_storage *ss)
 			    mosix_info_drop_name(why));
 }
 
-static bool epoch_too_far(const struct info_peer *p, u64 epoch)
+static bool epoch_too_far(const struct mosix_peer *p, u64 epoch)
 {
 	return p && p->heard && epoch > p->replay.epoch &&
 	       epoch - p->replay.epoch > MOSIX_EPOCH_AHEAD_MAX;
@@ -467,7 +375,8 @@ static unsigned int refuse_far_relays(struct mosix_info_entry *e, unsigned int n
 	unsigned int i, k = 1;
 
 	for (i = 1; i < n; i++) {
-		if (epoch_too_far(find_peer(info.peers, e[i].pe), e[i].epoch)) {
+		if (epoch_too_far(mosix_peers_find(peers_locked(), e[i].pe),
+				  e[i].epoch)) {
 			stat_add(MOSIX_STAT_RELAY_REFUSED, 1);
 			continue;
 		}
@@ -476,44 +385,126 @@ static unsigned int refuse_far_relays(struct mosix_info_entry *e, unsigned int n
 	return k;
 }
 
+/*
+ * The cheap checks, before any crypto: length and header (head holds at
+ * least the header's bytes of a datagram of len), the sender in the table
+ * at that source address, one of ps. The sender's peer, or NULL and why.
+ * Under rcu_read_lock().
+ */
+static struct mosix_peer *screen(const u8 *head, size_t len,
+				 const struct mosix_addr *src,
+				 struct mosix_peers *ps, enum mosix_info_drop *why)
+{
+	struct mosix_table *t;
+	struct mosix_peer *p;
+	u32 sender;
+
+	if (mosix_info_peek(head, len, &sender, why))
+		return NULL;
+	t = mosix_table_get();
+	if (!t) {
+		*why = MOSIX_INFO_DROP_UNKNOWN_PE;
+		return NULL;
+	}
+	if (mosix_info_check_sender(&t->map, READ_ONCE(info.view.self_pe),
+				    sender, src, why))
+		return NULL;
+	p = mosix_peers_find(ps, sender);
+	if (!p)
+		*why = MOSIX_INFO_DROP_UNKNOWN_PE;
+	return p;
+}
+
+/* where an skb came from, as a socket address and as a table address */
+static bool skb_source(const struct sk_buff *skb, struct sockaddr_storage *ss,
+		       struct mosix_addr *src)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip_hdr(skb)->version == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = ip_hdr(skb)->saddr;
+		sin->sin_port = udp_hdr(skb)->source;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = ipv6_hdr(skb)->saddr;
+		sin6->sin6_port = udp_hdr(skb)->source;
+	}
+	return from_sockaddr(ss, src);
+}
+
+/*
+ * The socket's encap hook, in softirq, before the datagram is queued: what
+ * fails the cheap checks or exceeds its sender's budget is dropped here.
+ * 1: on to the socket's queue (the daemon verifies the tag); 0: consumed.
+ */
+static int info_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	unsigned int off = skb_transport_offset(skb) + sizeof(struct udphdr);
+	u8 head[MOSIX_INFO_HDR_LEN];
+	struct sockaddr_storage ss;
+	enum mosix_info_drop why;
+	struct mosix_addr src;
+	struct mosix_peer *p;
+	const u8 *buf;
+	size_t len;
+
+	if (skb->len < off)
+		return 1;	/* UDP's own business */
+	len = skb->len - off;
+	buf = skb_header_pointer(skb, off, min_t(size_t, len, sizeof(head)), head);
+	if (!buf)
+		return 1;
+	if (!skb_source(skb, &ss, &src)) {
+		why = MOSIX_INFO_DROP_SPOOFED_SOURCE;
+		goto drop;
+	}
+	rcu_read_lock();
+	p = screen(buf, len, &src, rcu_dereference(info.peers), &why);
+	if (p && !mosix_peer_budget(p, READ_ONCE(mosix_info_interval_ms))) {
+		rcu_read_unlock();
+		/* a flood: not even a log line each */
+		stat_add(MOSIX_STAT_DROP_BASE + MOSIX_INFO_DROP_RATELIMITED, 1);
+		kfree_skb(skb);
+		return 0;
+	}
+	rcu_read_unlock();
+	if (p)
+		return 1;
+drop:
+	drop(why, &ss);
+	kfree_skb(skb);
+	return 0;
+}
+
 static void receive_one(size_t len, const struct sockaddr_storage *ss)
 {
 	enum mosix_info_drop why;
 	struct mosix_info_msg_hdr h;
 	struct mosix_addr src;
 	struct mosix_table *t;
-	struct info_peer *p;
+	struct mosix_peer *p;
 	u8 tag[MOSIX_INFO_TAG_LEN];
-	u32 sender;
-	int n, err;
+	int n;
 
 	lockdep_assert_held(&info.io_lock);
-	/* the cheap checks first: a forgery must not cost an HMAC */
-	if (mosix_info_peek(info.rx_buf, len, &sender, &why)) {
-		drop(why, ss);
-		return;
-	}
+	/*
+	 * Screened in softirq before it was queued; again here, cheaply, for
+	 * a table that changed since (and the peer, which the replay needs)
+	 */
 	if (!from_sockaddr(ss, &src)) {
 		drop(MOSIX_INFO_DROP_SPOOFED_SOURCE, ss);
 		return;
 	}
 	rcu_read_lock();
-	t = mosix_table_get();
-	err = t ? mosix_info_check_sender(&t->map, info.view.self_pe, sender,
-					  &src, &why) : -ENOENT;
+	p = screen(info.rx_buf, len, &src, peers_locked(), &why);
 	rcu_read_unlock();
-	if (err) {
-		drop(t ? why : MOSIX_INFO_DROP_UNKNOWN_PE, ss);
-		return;
-	}
-	p = find_peer(info.peers, sender);
 	if (!p) {
-		drop(MOSIX_INFO_DROP_UNKNOWN_PE, ss);
+		drop(why, ss);
 		return;
-	}
-	if (!peer_budget(p)) {
-		stat_add(MOSIX_STAT_DROP_BASE + MOSIX_INFO_DROP_RATELIMITED, 1);
-		return;	/* a flood: not even a log line each */
 	}
 
 	if (compute_tag(info.rx_buf, len - MOSIX_INFO_TAG_LEN, tag) ||
@@ -636,6 +627,10 @@ void mosix_info_wake(void)
 
 static int open_socket(const struct mosix_addr *addr, struct socket **out)
 {
+	struct udp_tunnel_sock_cfg encap = {
+		.encap_type = 1,	/* any non-zero: the hook is ours alone */
+		.encap_rcv = info_encap_rcv,
+	};
 	struct sockaddr_storage ss;
 	int len = to_sockaddr(addr, &ss), err;
 	struct socket *sock;
@@ -651,6 +646,7 @@ static int open_socket(const struct mosix_addr *addr, struct socket **out)
 		sock_release(sock);
 		return err;
 	}
+	setup_udp_tunnel_sock(&init_net, mosix_udp_tunnel_sock(sock), &encap);
 	sk = sock->sk;
 	write_lock_bh(&sk->sk_callback_lock);
 	info.saved_data_ready = sk->sk_data_ready;
@@ -705,13 +701,17 @@ static void wait_sent(unsigned int ms)
 
 static void free_state(void)
 {
+	struct mosix_peers *ps;
+
+	mutex_lock(&info.io_lock);
+	ps = rcu_replace_pointer(info.peers, NULL, lockdep_is_held(&info.io_lock));
+	mutex_unlock(&info.io_lock);
+	mosix_peers_free(ps);
 	mosix_info_view_free(&info.view);
-	kvfree(info.peers);
 	kfree(info.rx_buf);
 	kfree(info.tx_buf);
 	kfree(info.rx_entries);
 	kfree(info.tx_entries);
-	info.peers = NULL;
 	info.rx_buf = NULL;
 	info.tx_buf = NULL;
 	info.rx_entries = NULL;
@@ -735,35 +735,23 @@ static u32 max_age_ms(u32 nodes, u32 interval)
 int mosix_info_open(u32 pe)
 {
 	struct mosix_table *t;
-	struct info_peers *ps = NULL;
-	u32 nodes = 0;
+	struct mosix_peers *ps;
+	u32 nodes;
 	int err;
 
 	if (!info_tfm)
 		return -ENOKEY;
-	/* the size first: the allocation may sleep, so not under RCU */
-	rcu_read_lock();
-	t = mosix_table_get();
-	if (t)
-		nodes = t->map.nr_nodes;
-	rcu_read_unlock();
-	ps = kvzalloc(struct_size(ps, p, nodes), GFP_KERNEL);
+	/* a transition runs under the config lock: the table cannot change */
+	t = mosix_table_locked();
+	if (!t || !mosix_map_pe_addr(&t->map, pe, &info.addr))
+		return -ENOENT;
+	nodes = t->map.nr_nodes;
+	ps = mosix_peers_build(&t->map, pe, info.addr.family, NULL);
 	if (!ps)
 		return -ENOMEM;
-	/* a transition runs: the table cannot change, but check it */
-	rcu_read_lock();
-	t = mosix_table_get();
-	err = t && t->map.nr_nodes == nodes &&
-	      mosix_map_pe_addr(&t->map, pe, &info.addr) ? 0 : -ENOENT;
-	if (!err)
-		fill_peers(ps, &t->map, pe, info.addr.family, NULL);
-	rcu_read_unlock();
-	if (err) {
-		kvfree(ps);
-		return err;
-	}
-
-	info.peers = ps;
+	mutex_lock(&info.io_lock);
+	rcu_assign_pointer(info.peers, ps);
+	mutex_unlock(&info.io_lock);
 	start_epoch();
 	info.idle_us = 0;
 	info.wall_us = 0;
@@ -860,7 +848,7 @@ void mosix_info_new_epoch(void)
 static void send_leave(void)
 {
 	struct mosix_info_entry *e;
-	struct info_peers *ps;
+	struct mosix_peers *ps;
 	unsigned int n, i, j;
 	u32 *to;
 	int len;
@@ -876,12 +864,12 @@ static void send_leave(void)
 	spin_unlock_bh(&info_lock);
 
 	mutex_lock(&info.io_lock);
-	ps = info.peers;
+	ps = peers_locked();
 	len = info.sock ? build_datagram(info.tx_buf) : -ENOTCONN;
 	for (i = 0; len > 0 && ps && ps->nr && i < n + 3; i++) {
 		u32 pe = i < n ? e[i].pe :
-			 ps->p[get_random_u32_below(ps->nr)].pe;
-		struct info_peer *p = find_peer(ps, pe);
+			 ps->p[get_random_u32_below(ps->nr)]->pe;
+		struct mosix_peer *p = mosix_peers_find(ps, pe);
 
 		/* one copy per peer: a second would only be dropped as a replay */
 		for (j = 0; p && j < i; j++)
@@ -944,7 +932,10 @@ int mosix_info_table_prepare(const struct mosix_map *map, const char **reason)
 		*reason = "the table does not contain this node's PE";
 		return -ENOENT;
 	}
-	info.next_peers = alloc_peers(map);
+	mutex_lock(&info.io_lock);
+	info.next_peers = mosix_peers_build(map, pe, info.next_addr.family,
+					    peers_locked());
+	mutex_unlock(&info.io_lock);
 	if (!info.next_peers) {
 		*reason = "out of memory";
 		return -ENOMEM;
@@ -954,7 +945,7 @@ int mosix_info_table_prepare(const struct mosix_map *map, const char **reason)
 		return 0;
 	err = open_socket(&info.next_addr, &info.next_sock);
 	if (err) {
-		kvfree(info.next_peers);
+		mosix_peers_free(info.next_peers);
 		info.next_peers = NULL;
 		*reason = err == -EADDRNOTAVAIL ?
 			  "this node's new address is on no interface of this host" :
@@ -969,7 +960,7 @@ int mosix_info_table_prepare(const struct mosix_map *map, const char **reason)
 void mosix_info_table_commit(const struct mosix_map *map)
 {
 	struct socket *old_sock = NULL;
-	struct info_peers *old_peers;
+	struct mosix_peers *old_peers;
 
 	mutex_lock(&info.io_lock);
 	if (info.next_sock) {
@@ -977,15 +968,15 @@ void mosix_info_table_commit(const struct mosix_map *map)
 		info.sock = info.next_sock;
 		info.addr = info.next_addr;
 	}
-	fill_peers(info.next_peers, map, info.view.self_pe, info.addr.family,
-		   info.peers);
-	old_peers = info.peers;
-	info.peers = info.next_peers;
+	/* what the daemon learnt since prepare, to the peers that moved */
+	old_peers = peers_locked();
+	mosix_peers_carry(info.next_peers, old_peers);
+	rcu_assign_pointer(info.peers, info.next_peers);
 	info.next_sock = NULL;
 	info.next_peers = NULL;
 	mutex_unlock(&info.io_lock);
 	release_socket(old_sock);
-	kvfree(old_peers);
+	mosix_peers_free(old_peers);
 
 	spin_lock_bh(&info_lock);
 	mosix_info_view_prune(&info.view, map);

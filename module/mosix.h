@@ -3,7 +3,9 @@
 #ifndef MOSIX_H
 #define MOSIX_H
 
+#include <linux/kref.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include "mosix_map.h"
@@ -23,6 +25,7 @@ struct mosix_table {
 
 /* NULL when no table is installed; call under rcu_read_lock() */
 struct mosix_table *mosix_table_get(void);
+struct mosix_table *mosix_table_locked(void);
 int mosix_table_parse(const char *text, size_t len, struct mosix_table **out,
 		      struct mosix_map_error *error);
 void mosix_table_discard(struct mosix_table *t);
@@ -44,6 +47,36 @@ int mosix_thread_start(struct mosix_thread *t,
 void mosix_thread_stop(struct mosix_thread *t);
 void mosix_thread_wake(struct mosix_thread *t);
 bool mosix_thread_running(const struct mosix_thread *t);
+
+/* peer.c: the other nodes of the table, as the info daemon knows them */
+struct mosix_peer {
+	struct kref ref;
+	u32 pe;
+	bool has_addr;			/* an address in the socket's family */
+	struct mosix_addr addr;		/* where datagrams to it go */
+	/* the info daemon's, under its io_lock */
+	bool heard;			/* replay holds its last datagram */
+	struct mosix_info_replay replay;
+	/* the receive path's, in softirq */
+	spinlock_t budget_lock;
+	u64 budget_ns;
+	u64 budget_stamp_ns;
+};
+
+struct mosix_peers {
+	struct rcu_head rcu;
+	u32 nr;
+	struct mosix_peer *p[];		/* sorted by PE */
+};
+
+struct mosix_peer *mosix_peer_get(struct mosix_peer *p);
+void mosix_peer_put(struct mosix_peer *p);
+struct mosix_peer *mosix_peers_find(const struct mosix_peers *ps, u32 pe);
+struct mosix_peers *mosix_peers_build(const struct mosix_map *map, u32 self_pe,
+				      u8 family, const struct mosix_peers *old);
+void mosix_peers_carry(struct mosix_peers *ps, const struct mosix_peers *old);
+void mosix_peers_free(struct mosix_peers *ps);
+bool mosix_peer_budget(struct mosix_peer *p, u32 interval_ms);
 
 /* node.c: the node, its stage table and the configuration lock */
 struct mosix_node {

@@ -17,6 +17,12 @@ struct mosix_table *mosix_table_get(void)
 	return rcu_dereference(live_table);
 }
 
+/* for a holder of mosix_config_lock, which every writer holds: may sleep */
+struct mosix_table *mosix_table_locked(void)
+{
+	return rcu_dereference_protected(live_table, true);
+}
+
 int mosix_table_parse(const char *text, size_t len, struct mosix_table **out,
 		      struct mosix_map_error *error)
 {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Forged info datagrams as fast as one socket sends them: well-formed headers
 claiming PE SENDER (so they pass every check before the HMAC), a wrong tag.
-flood.py SRC-ADDR DST-ADDR SENDER SECONDS; prints "sent N in S s (R/s)"."""
+flood.py SRC-ADDR DST-ADDR SENDER SECONDS [RATE/s, default: as fast as it can]; prints "sent N in S s (R/s)"."""
 import socket
 import struct
 import sys
@@ -11,6 +11,7 @@ import time
 
 def main():
     src, dst, sender, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    rate = float(sys.argv[5]) if len(sys.argv) > 5 else 0
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((src, 0))
@@ -20,6 +21,9 @@ def main():
     n, t0 = 0, time.monotonic()
     end = t0 + seconds
     while time.monotonic() < end:
+        if rate and n > (time.monotonic() - t0) * rate:
+            time.sleep(0.001)
+            continue
         for _ in range(64):
             try:
                 s.sendto(dgram, (dst, 7310))
