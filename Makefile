@@ -122,6 +122,17 @@ install: mosctl
 dkms-install:
 	tests/dkms.sh
 
+# the Debian packages mosix-dkms and mosctl, for this host's release and for
+# trixie (in the build chroot): build/deb/RELEASE/*.deb (tools/build-deb.sh);
+# DEB_RELEASES=bookworm for one; deb-check: contents, lintian, reproducibility
+.PHONY: deb deb-check
+DEB_RELEASES ?=
+deb:
+	@tools/build-deb.sh $(DEB_RELEASES)
+
+deb-check:
+	@tests/deb.sh
+
 clean:
 	rm -rf build
 

@@ -8,12 +8,17 @@
 #   fuzz      short libFuzzer runs of the map parser and the info decoder
 #   dkms      dkms add/build/install for each kernel, in dkms trees under build/dkms
 #             (nothing is left on the host: checked)
+#   deb       the Debian packages (make deb, for bookworm and trixie): contents, lintian,
+#             reproducibility, one version (tests/deb.sh)
 #   selftest  the VM harness fails when it must (tests/vm/selftest.sh, first kernel)
 #   vm-single every single-guest case file of tests/vm/cases/, one boot per kernel
 #             (JOBS kernels at a time)
 #   vm-cluster  every NODES_REQUIRED=3 case file, one 3-node boot per kernel
-# A case file with ENDS_GUEST=1 (it powers a guest off or crashes it) gets a boot of its
-# own. Every tests/vm/cases/*.sh runs; one that fits no run fails make check. A test
+# A case file with ENDS_GUEST=1 (it powers a guest off or crashes it): single-guest, a
+# boot of its own; 3-node, at the end of the 3-node boot, by name, each ending the node
+# its ENDS_NODE= names (2 or 3, a different one each: node 1 stays to the end; the
+# later tests run without the nodes that ended). Every tests/vm/cases/*.sh runs; one
+# that fits no run fails make check. A test
 # reported "# SKIP" counts as failed unless it is on skip_allowed below. A suite that
 # cannot start before the deadline is reported failed ("not run: deadline").
 #
@@ -23,7 +28,7 @@
 #   FUZZ_SECONDS=20       per fuzz target
 #   CHECK_DEADLINE_MIN=80 minutes from the start after which no suite starts (CI ends
 #                         the job at 90); VM runs are bounded to end 5 minutes after it
-#   CHECK_ONLY=a,b        only these phases (builds unit fuzz dkms selftest vm-single
+#   CHECK_ONLY=a,b        only these phases (builds unit fuzz dkms deb selftest vm-single
 #                         vm-cluster; vm = both VM phases), for partial runs by hand
 #   CHECK_KERNELS="K ..." only these kernels of .deps/matrix
 set -uo pipefail
@@ -31,7 +36,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
 usage() { echo "usage: $0 [--vm-only]" >&2; exit 2; }
-all_phases="builds unit fuzz dkms selftest vm-single vm-cluster"
+all_phases="builds unit fuzz dkms deb selftest vm-single vm-cluster"
 phases=${CHECK_ONLY:-$all_phases}
 case ${1:-} in
 "") ;;
@@ -211,6 +216,20 @@ if want dkms && before_deadline "dkms add, build and install for every kernel"; 
 	timed "dkms (${#kernels[@]} kernels)" "$(since "$s")"
 fi
 
+# --- the Debian packages: each check is a TAP line of tests/deb.sh
+if want deb && before_deadline "Debian packages (tests/deb.sh)"; then
+	s=$(date +%s)
+	tests/deb.sh > "$out/deb.tap" 2> "$out/deb.log"
+	rc=$?
+	tally "$out/deb.tap"
+	grep -A 8 '^not ok' "$out/deb.tap"
+	say "deb: $t_ok passed, $t_nok failed (rc $rc)"
+	if [ "$rc" != 0 ] && [ "$t_nok" = 0 ]; then
+		record "Debian packages: tests/deb.sh ran to its end" 1 "$out/deb.log"
+	fi
+	timed "deb (make deb, 2 releases, twice; lintian)" "$(since "$s")"
+fi
+
 # --- the VM harness fails when it must: splat, WARN, taint, hang, panic, stuck guest
 if want selftest && before_deadline "VM harness self-test on ${kernels[0]}"; then
 	s=$(date +%s)
@@ -229,12 +248,16 @@ if want selftest && before_deadline "VM harness self-test on ${kernels[0]}"; the
 fi
 
 # --- VM suites. The case files sort themselves into runs: NODES_REQUIRED= absent or 1:
-# the single-guest boot, 3: the 3-node boot; ENDS_GUEST=1: a boot of its own.
+# the single-guest boot, 3: the 3-node boot; ENDS_GUEST=1: single-guest, a boot of its
+# own; 3-node, the end of the 3-node boot (multi_end), each with ENDS_NODE=N, the node
+# whose guest it ends (2..3; no two the same: a node ends once, node 1 stays up to
+# read the others' consoles), in name order after every other 3-node file.
 # Within a boot: these first, in this order (the quickest signs that the guests and
 # their network work at all, before cases that change a guest's state), then the rest
 # by name.
 vm_first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh)
-single=() single_own=() multi=() multi_own=() case_errors=()
+single=() single_own=() multi=() multi_end=() case_errors=()
+declare -A ends_node=()	# node -> the case file that ends its guest
 shopt -s nullglob
 case_files=("${vm_first[@]}")
 for c in tests/vm/cases/*.sh; do
@@ -253,7 +276,17 @@ for c in "${case_files[@]}"; do
 	1/) single+=("$c") ;;
 	1/1) single_own+=("$c") ;;
 	3/) multi+=("$c") ;;
-	3/1) multi_own+=("$c") ;;
+	3/1)
+		e=$(sed -n 's/^ENDS_NODE=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
+		if [ -z "$e" ] || [ "$e" -lt 2 ] || [ "$e" -gt 3 ]; then
+			case_errors+=("case file $c is in no VM run (ENDS_GUEST=1 with 3 nodes needs ENDS_NODE=2 or 3, not '${e}')")
+		elif [ -n "${ends_node[$e]:-}" ]; then
+			case_errors+=("case file $c is in no VM run (it ends node $e, which ${ends_node[$e]} ends already)")
+		else
+			ends_node[$e]=$c
+			multi_end+=("$c")
+		fi
+		;;
 	*) case_errors+=("case file $c is in no VM run (NODES_REQUIRED=$n: make check runs 1 and 3)") ;;
 	esac
 done
@@ -344,22 +377,13 @@ fi
 
 if want vm-cluster; then
 	s=$(date +%s)
-	say "VM 3-node runs: ${#multi[@]} case files in one boot per kernel, ${#multi_own[@]} in boots of their own"
+	say "VM 3-node runs: ${#multi[@]} case files in one boot per kernel, ending with the ${#multi_end[@]} that end a guest"
 	for k in "${kernels[@]}"; do
-		row="vm cluster $k" secs=0
-		if [ ${#multi[@]} -gt 0 ]; then
-			vm_run cluster "$k" "${multi[@]}"
+		if [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
+			vm_run cluster "$k" "${multi[@]}" "${multi_end[@]}"
 			vm_report cluster "$k"
-			secs=$(secs_of cluster "$k")
+			timed "vm cluster $k" "$(secs_of cluster "$k")"
 		fi
-		for c in "${multi_own[@]}"; do
-			n=$(basename "$c" .sh)
-			vm_run "$n" "$k" "$c"
-			vm_report "$n" "$k"
-			secs=$((secs + $(secs_of "$n" "$k")))
-			row+=" +$n"
-		done
-		timed "$row" "$secs"
 	done
 	timed "vm cluster: the phase" "$(since "$s")"
 fi

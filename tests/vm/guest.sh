@@ -12,6 +12,7 @@
 #   tap           the same as TAP, with the output of failed tests as # diagnostics
 #   logs/CASEID.t_name.log   stdout+stderr of that test
 #   setup-errors  what went wrong while setting the guest up (absent if nothing)
+#   plan          the tests of the run: NUM<TAB>CASEID<TAB>t_name (for end_guest in lib.sh)
 #   dmesg.log     the kernel log at the end; tainted: /proc/sys/kernel/tainted at the end
 #   kmsg.log      the kernel log as it grows, from boot (dmesg --follow: whole although a
 #                 test runs dmesg -C, and up to the moment a guest dies)
@@ -26,6 +27,7 @@ MOSIX_NODES=1
 MOSIX_KVER=$(uname -r)
 MOSIX_TOP=$(cd "$here/../.." && pwd)
 case_timeout=60
+time_scale=1
 outdir=
 
 say() { local u; read -r u _ < /proc/uptime 2>/dev/null; echo "mosixtest: [${u:-?}] $*"; }
@@ -111,6 +113,7 @@ for w in "${cmdline_words[@]}"; do
 	mosixtest.kver=*) MOSIX_KVER=${w#*=} ;;
 	mosixtest.top=*) MOSIX_TOP=${w#*=} ;;
 	mosixtest.case_timeout=*) case_timeout=${w#*=} ;;
+	mosixtest.time_scale=*) time_scale=${w#*=} ;;
 	esac
 done
 export MOSIX_NODE MOSIX_NODES MOSIX_KVER MOSIX_TOP MOSIX_SCRATCH
@@ -190,7 +193,78 @@ uname -r > "$outdir/booted"
 say "node $MOSIX_NODE/$MOSIX_NODES up on $(uname -r), running the cases"
 
 # --- the cases
+# several nodes: every test starts on all nodes together, so that one node failing a
+# test (or timing out in it) does not leave the nodes out of phase for the rest of the
+# run (per-test barriers would time out on every node from then on). Each node writes
+# barrier/__start.NUM.NODE, then waits for every other node's, or its __end.NODE (it
+# has ended its guest: end_guest, or finish), for at most as long as a peer can still
+# be in the previous test: its case timeout, the 5 s of timeout -k, the clean-up after
+# a failure, and a margin (before test 1: the boot of the slowest guest; the margins
+# times run-vm.sh's --time-scale, which already scaled the case timeouts). A node still
+# missing then is given up on for the rest of the run (its guest hangs or has died).
+# After each test: barrier/__done.NUM.NODE, which lets a peer's barrier in that test
+# fail at once instead of waiting for a node that has left it (lib.sh).
+bdir=$MOSIX_SCRATCH/barrier
+declare -A lost=()
+start_barrier() { # NUM SECONDS
+	local n missing w0 end
+	[ "$MOSIX_NODES" -gt 1 ] || return 0
+	: > "$bdir/__start.$1.$MOSIX_NODE" || say "cannot write $bdir/__start.$1.$MOSIX_NODE"
+	w0=$(date +%s)
+	end=$((w0 + $2))
+	while :; do
+		missing=
+		for ((n = 1; n <= MOSIX_NODES; n++)); do
+			[ -e "$bdir/__start.$1.$n" ] || [ -e "$bdir/__end.$n" ] || [ -n "${lost[$n]:-}" ] ||
+				missing+=" $n"
+		done
+		[ -n "$missing" ] || break
+		if [ "$(date +%s)" -ge "$end" ]; then
+			say "test $1: node(s)$missing not at its start after $2 s: going on without them"
+			for n in $missing; do lost[$n]=1; done
+			return 0
+		fi
+		sleep 0.2
+	done
+	[ $(($(date +%s) - w0)) -lt 3 ] || say "test $1: all nodes at its start after $(($(date +%s) - w0)) s"
+}
+# after_test SID RESULT: nothing a test started outlives it (each test runs in a
+# session of its own: setsid; a background `timeout 20 hog &` has a process group of
+# its own); after a failed test, the guest goes back to the state the next test starts
+# from: mosix unloaded (a node left up would still be gossiping to the peers in their
+# next test), eth0 up with its boot addresses, no qdisc
+after_test() {
+	local p i
+	pkill -KILL -s "$1" > /dev/null 2>&1
+	case $2 in fail | timeout) ;; *) return 0 ;; esac
+	if [ -d /sys/module/mosix ]; then
+		# bounded: a module wedged in its exit must not hold PID 1 forever
+		rmmod mosix > /dev/null 2>&1 &
+		p=$! i=0
+		while kill -0 "$p" 2> /dev/null && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -d /sys/module/mosix ] && say "after test $num: cannot unload the mosix it left loaded"
+	fi
+	[ -e /sys/class/net/eth0 ] || return 0
+	tc qdisc del dev eth0 root > /dev/null 2>&1
+	ip link set eth0 up
+	ip -4 addr show dev eth0 | grep -q " 10.99.0.$MOSIX_NODE/24 " ||
+		ip addr add "10.99.0.$MOSIX_NODE/24" dev eth0
+	ip -6 addr show dev eth0 | grep -q " fd99::$MOSIX_NODE/64 " ||
+		ip -6 addr add "fd99::$MOSIX_NODE/64" dev eth0 nodad
+}
+# the tests of the run, in order (end_guest records the ones after it: plan)
 num=0
+for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
+	[ -f "$cf" ] || continue
+	# shellcheck disable=SC2013 # function names are single words
+	for f in $(sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$cf"); do
+		num=$((num + 1))
+		printf '%s\t%s\t%s\n' "$num" "$(basename "$cf" .sh)" "$f"
+	done
+done > "$outdir/plan"
+num=0
+[[ $time_scale =~ ^[1-9][0-9]?$ ]] || time_scale=1
+prev_ct=$((60 * time_scale))	# before test 1: the boots of the guests differ by that much at most
 for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 	[ -f "$cf" ] || continue
 	cid=$(basename "$cf" .sh)
@@ -201,15 +275,19 @@ for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 	for f in $(sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$cf"); do
 		num=$((num + 1))
 		log=$outdir/logs/$cid.$f.log
+		start_barrier "$num" $((prev_ct + 60 * time_scale))
+		prev_ct=$ct
 		t0=$(date +%s%N)
 		# shellcheck disable=SC2016 # expanded by the inner bash
 		# (cwd /tmp: the root is read-only)
-		MOSIX_CASE=$cid MOSIX_TEST=$f MOSIX_TEST_NUM=$num timeout -k 5 "$ct" bash -c '
+		MOSIX_CASE=$cid MOSIX_TEST=$f MOSIX_TEST_NUM=$num setsid -w timeout -k 5 "$ct" bash -c '
 			cd /tmp || exit 1
 			source "$1" || { echo "cannot source $1"; exit 1; }
 			source "$2" || { echo "sourcing $2 failed"; exit 1; }
 			declare -F "$3" >/dev/null || { echo "no function $3 in $2"; exit 1; }
-			"$3"' "$cid" "$here/lib.sh" "$cf" "$f" < /dev/null > "$log" 2>&1
+			"$3"' "$cid" "$here/lib.sh" "$cf" "$f" < /dev/null > "$log" 2>&1 &
+		tpid=$!
+		wait "$tpid"
 		rc=$?
 		t1=$(date +%s%N)
 		secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
@@ -228,6 +306,8 @@ for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 		say "$tap ($res, ${secs}s)"
 		echo "$tap" >> "$outdir/tap"
 		case $res in fail | timeout) sed 's/^/# /' "$log" >> "$outdir/tap" ;; esac
+		[ "$MOSIX_NODES" -gt 1 ] && : > "$bdir/__done.$num.$MOSIX_NODE"
+		after_test "$tpid" "$res"
 	done
 done
 echo "1..$num" >> "$outdir/tap"

@@ -133,35 +133,64 @@ expect_errno() {
 
 # wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds (return 0) or SECONDS
 # pass (return 1; does not fail the test by itself: `wait_for 5 test -e F || fail ...`)
+# On a slow kernel (the debug kernel: run-vm.sh's --time-scale N, mosixtest.time_scale=N
+# on the kernel command line) SECONDS is multiplied by N and CMD runs every 0.1*N s
+# (at most 0.5 s): a poll that forks competes with what it waits for on the one vCPU.
+# (the clock is bash's EPOCHREALTIME: no fork of date(1) per round)
 wait_for() {
-	local secs=$1 end
+	local secs=$1 end w ival=0.1
 	shift
-	end=$(( $(date +%s%N) + secs * 1000000000 ))
+	if [ -z "${MOSIX_TIME_SCALE:-}" ]; then
+		MOSIX_TIME_SCALE=1
+		local -a words=()
+		read -r -a words < /proc/cmdline 2> /dev/null
+		for w in "${words[@]}"; do
+			case $w in mosixtest.time_scale=*) MOSIX_TIME_SCALE=${w#*=} ;; esac
+		done
+		[[ $MOSIX_TIME_SCALE =~ ^[1-9][0-9]?$ ]] || MOSIX_TIME_SCALE=1
+	fi
+	secs=$((secs * MOSIX_TIME_SCALE))
+	[ "$MOSIX_TIME_SCALE" -le 1 ] || ival=0.$((MOSIX_TIME_SCALE < 5 ? MOSIX_TIME_SCALE : 5))
+	end=$(( ${EPOCHREALTIME/./} + secs * 1000000 ))
 	while :; do
 		"$@" && return 0
-		[ "$(date +%s%N)" -lt "$end" ] || return 1
-		sleep 0.1
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+		sleep "$ival"
 	done
 }
 
 # barrier NAME [SECONDS]: wait (default 60 s) until every node reached this barrier of
 # this test; fails the test on timeout. Names are per case file and test function, so
 # the same NAME in two tests does not clash; use a name once per test.
+# A node that has ended its guest (end_guest in an earlier test, see node_ended) counts
+# as arrived; a node that has left this test without reaching the barrier (it failed,
+# or skipped: guest.sh's __done.NUM.NODE) fails the barrier at once.
 barrier() {
 	local name=$1 secs=${2:-60} dir=$MOSIX_SCRATCH/barrier
-	local tag=$MOSIX_CASE.$MOSIX_TEST.$name
+	local tag=$MOSIX_CASE.$MOSIX_TEST.$name left=''
 	mkdir -p "$dir"
 	: > "$dir/$tag.$MOSIX_NODE" || fail "barrier $name: cannot write $dir"
 	_barrier_full() {
-		local n=1
+		local n=1 full=0
 		while [ "$n" -le "$MOSIX_NODES" ]; do
-			[ -e "$dir/$tag.$n" ] || return 1
+			if [ ! -e "$dir/$tag.$n" ]; then
+				if [ -e "$dir/__done.${MOSIX_TEST_NUM:-0}.$n" ]; then
+					left=$n
+					return 0
+				fi
+				[ -e "$dir/__end.$n" ] || full=1
+			fi
 			n=$((n + 1))
 		done
+		return "$full"
 	}
 	wait_for "$secs" _barrier_full ||
 		fail "barrier $name: not all $MOSIX_NODES nodes arrived in $secs s (present: $(cd "$dir" && echo "$tag".*))"
+	[ -z "$left" ] || fail "barrier $name: node $left has left this test without reaching it (see its log)"
 }
+
+# node_ended N: true if node N has ended its guest (end_guest; or guest.sh's end of run)
+node_ended() { [ -e "$MOSIX_SCRATCH/barrier/__end.$1" ]; }
 
 # load_mosix [PARAM=VALUE...]: modprobe configfs and the dependencies mosix.ko declares,
 # insmod $MOSIX_KO, check that /sys/module/mosix appeared. Fails the test otherwise.
@@ -210,16 +239,34 @@ add_local_addr() {
 	done
 }
 
-# end_guest HOW: end this guest from inside the current test, as the last test of the
-# run: record the test as passed, write the end-of-run files guest.sh would write, then
+# end_guest HOW: end this guest from inside the current test: record the test as
+# passed, write the end-of-run files guest.sh would write, then
 #   poweroff  `poweroff -f` (the kernel runs its reboot notifiers)
 #   crash     an immediate reset without any notifier (sysrq b), as if the guest died
-# Only for a test that is the last one of its run on this node. Peers can wait for
-# the moment with `wait_ending NODE`.
+# Several nodes: the tests after this one in the run (guest.sh's plan) are recorded as
+# passed on this node without running, each with a log saying so: this node has no
+# part in them (one guest: they stay unreported, which fails the run). They
+# run on the nodes still up, for which it has ended (node_ended): their barriers and
+# guest.sh's start of each test count it as arrived, cluster-lib's `others` leaves it
+# out. So every later test must cope with this node gone (case files that end a guest
+# run last, in their own order: tests/check.sh). Peers can wait for the moment with
+# `wait_ending NODE`.
 end_guest() {
-	local out=$MOSIX_SCRATCH/node$MOSIX_NODE
+	local out=$MOSIX_SCRATCH/node$MOSIX_NODE last=$MOSIX_TEST_NUM n cid f
 	printf '%s\tok\t%s\t%s\t0.0\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" >> "$out/results"
-	printf 'ok %s - %s %s\n1..%s\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" "$MOSIX_TEST_NUM" >> "$out/tap"
+	printf 'ok %s - %s %s\n' "$MOSIX_TEST_NUM" "$MOSIX_CASE" "$MOSIX_TEST" >> "$out/tap"
+	if [ "$MOSIX_NODES" -gt 1 ] && [ -f "$out/plan" ]; then
+		while IFS=$'\t' read -r n cid f; do
+			[ "$n" -gt "$MOSIX_TEST_NUM" ] || continue
+			echo "not run on node $MOSIX_NODE: it ended its guest ($1) in test $MOSIX_TEST_NUM, $MOSIX_CASE $MOSIX_TEST" \
+				> "$out/logs/$cid.$f.log"
+			printf '%s\tok\t%s\t%s\t0.0\n' "$n" "$cid" "$f" >> "$out/results"
+			printf 'ok %s - %s %s # node %s ended its guest in test %s\n' "$n" "$cid" "$f" \
+				"$MOSIX_NODE" "$MOSIX_TEST_NUM" >> "$out/tap"
+			last=$n
+		done < "$out/plan"
+	fi
+	echo "1..$last" >> "$out/tap"
 	: > "$MOSIX_SCRATCH/barrier/__end.$MOSIX_NODE"
 	dmesg > "$out/dmesg.log" 2>&1
 	cat /proc/sys/kernel/tainted > "$out/tainted.tmp" && mv "$out/tainted.tmp" "$out/tainted"
