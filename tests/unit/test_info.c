@@ -1275,6 +1275,8 @@ Suite *info_suite(void)
 	tcase_add_test(viewc, test_snapshot_is_sorted_with_self_and_bounded);
 	suite_add_tcase(s, viewc);
 
+	/* 720000 draws under ASan: seconds on a busy machine, not Check's default 4 s */
+	tcase_set_timeout(peer, 30);
 	tcase_add_test(peer, test_pick_peer_is_uniform_over_others_across_ranges);
 	tcase_add_test(peer, test_pick_peer_edges);
 	suite_add_tcase(s, peer);
