@@ -42,7 +42,7 @@ mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h include/uapi/linux
 unit_src := $(wildcard tests/unit/*.c)
 
 .PHONY: all module mosctl deps deps-if-missing unit vm check demo bench fuzz \
-	sparse checkpatch install dkms-install clean debug-kernel debug-vm
+	sparse checkpatch install dkms-install clean debug-kernel debug-check debug-vm
 
 all: module mosctl
 
@@ -161,6 +161,10 @@ sim: build/tests/sim_info
 DEBUG_KVER ?= 6.12.117-mosix-debug
 debug-kernel: deps-if-missing
 	tests/debug-kernel/build.sh
+
+# every VM suite on the debug kernel: the single-guest boot and the 3-node boot
+debug-check: deps-if-missing
+	tests/debug-check.sh
 
 debug-vm: debug-kernel mosctl
 	tools/build-module.sh $(DEBUG_KVER) -s

@@ -56,6 +56,20 @@ finish() {
 	trap - EXIT
 	set +e
 	if [ -n "$outdir" ]; then
+		# a debug kernel: a kmemleak scan now that the tests are over (the kernel's own
+		# periodic scan is off), and whether lockdep is still on. run-vm.sh judges both:
+		# any report, or a scan that failed, fails the run. (kmemleak reports an object
+		# once it is 5 s old, and only from the second scan that finds it unchanged)
+		if [ -e /sys/kernel/debug/kmemleak ]; then
+			sleep 5
+			if echo scan 2>/dev/null > /sys/kernel/debug/kmemleak &&
+				echo scan 2>/dev/null > /sys/kernel/debug/kmemleak; then
+				cat /sys/kernel/debug/kmemleak > "$outdir/kmemleak" 2>&1
+			else
+				echo "the kmemleak scan failed (kmemleak has turned itself off?)" > "$outdir/kmemleak"
+			fi
+		fi
+		[ -r /proc/lockdep_stats ] && grep 'debug_locks:' /proc/lockdep_stats > "$outdir/lockdep"
 		# several nodes: nobody powers off before everybody is done (peers may still
 		# need it); a node that died is waited for 60 s at most
 		if [ "$MOSIX_NODES" -gt 1 ]; then

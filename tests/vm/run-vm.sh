@@ -8,7 +8,11 @@
 # Nothing is ever loaded into the host's kernel.
 #
 # Usage: run-vm.sh --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
-#                  [--name NAME] [--append "kernel args"] CASEFILE...
+#                  [--time-scale N] [--name NAME] [--append "kernel args"] CASEFILE...
+# A debug kernel (one with KASAN: tests/debug-kernel/) is 5-10x slower under TCG; for
+# it the defaults change: --time-scale 4, acpi=noirq, no slub_debug/init_on_free (KASAN
+# finds what they find), and each guest's end must show a clean kmemleak scan and
+# lockdep still on (tests/debug-kernel/README.md).
 # Output: TAP on stdout, progress on stderr. Exit 0: all good; 1: a failure (logs are
 # copied to build/vm-logs/); 2: usage or setup error.
 set -uo pipefail
@@ -20,13 +24,18 @@ deps=$top/.deps
 usage() {
 	cat >&2 <<EOF
 usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
-          [--name NAME] [--append "extra kernel args"] CASEFILE...
+          [--time-scale N] [--name NAME] [--append "extra kernel args"] CASEFILE...
   --kernel KVER       a kernel of $deps/matrix (unpacked under .deps/kernels/KVER)
   --nodes N           guests to start (1-9; default: the largest NODES_REQUIRED of the
                       case files, else 1)
-  --timeout SEC       hard limit for each guest, boot to poweroff (default 300)
+  --timeout SEC       hard limit for each guest, boot to poweroff (default 300, times
+                      --time-scale; a given value is not scaled)
   --case-timeout SEC  default limit for each t_* function (default 60; a case file can
                       set CASE_TIMEOUT=SEC at its top)
+  --time-scale N      for slow kernels (1-20; default 1, 4 on a kernel with KASAN):
+                      every case timeout (the default and each CASE_TIMEOUT) is
+                      multiplied by N, and so are the limits of wait_for and barrier in
+                      the guests (mosixtest.time_scale=N)
   --name NAME         run name: scratch build/vm/NAME-KVER/ (default: the case names)
   --append ARGS       extra kernel command line arguments
 Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
@@ -39,13 +48,14 @@ EOF
 }
 die() { echo "run-vm: $*" >&2; exit 2; }
 
-kver='' nodes='' timeout=300 case_timeout=60 name='' append='' root_cache=none
+kver='' nodes='' timeout='' case_timeout=60 name='' append='' root_cache=none time_scale=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k | --kernel) [ $# -ge 2 ] || usage; kver=$2; shift 2 ;;
 	-n | --nodes) [ $# -ge 2 ] || usage; nodes=$2; shift 2 ;;
 	-t | --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	--case-timeout) [ $# -ge 2 ] || usage; case_timeout=$2; shift 2 ;;
+	--time-scale) [ $# -ge 2 ] || usage; time_scale=$2; shift 2 ;;
 	--name) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; append=$2; shift 2 ;;
 	--root-cache) [ $# -ge 2 ] || usage; root_cache=$2; shift 2 ;;
@@ -53,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--nodes=*) nodes=${1#*=}; shift ;;
 	--timeout=*) timeout=${1#*=}; shift ;;
 	--case-timeout=*) case_timeout=${1#*=}; shift ;;
+	--time-scale=*) time_scale=${1#*=}; shift ;;
 	--name=*) name=${1#*=}; shift ;;
 	--append=*) append=${1#*=}; shift ;;
 	--root-cache=*) root_cache=${1#*=}; shift ;;
@@ -64,7 +75,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$kver" ] || { echo "run-vm: --kernel is required" >&2; usage; }
 [ $# -ge 1 ] || { echo "run-vm: no case file given" >&2; usage; }
-[[ $timeout =~ ^[1-9][0-9]*$ ]] || die "bad --timeout '$timeout'"
+[ -z "$timeout" ] || [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "bad --timeout '$timeout'"
+[ -z "$time_scale" ] || [[ $time_scale =~ ^([1-9]|1[0-9]|20)$ ]] || die "bad --time-scale '$time_scale' (1-20)"
 [[ $case_timeout =~ ^[1-9][0-9]*$ ]] || die "bad --case-timeout '$case_timeout'"
 case $root_cache in none | loose) ;; *) die "bad --root-cache '$root_cache' (none or loose)" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (qemu exports / over 9p with security_model=none)"
@@ -82,6 +94,21 @@ if [ ! -e "$kdir/vmlinuz" ] || [ ! -f "$mdir/modules.dep" ]; then
 	[ -f "$deps/matrix" ] && echo "run-vm: the matrix has: $(awk '{print $1}' "$deps/matrix" | tr '\n' ' ')" >&2
 	exit 2
 fi
+
+# the kernel's config: what it has built in decides some defaults (below)
+kconfig=
+for f in "$kdir/boot/config-$kver" "/usr/src/linux-headers-$kver/.config" \
+	"$deps/trixie/usr/src/linux-headers-$kver/.config"; do
+	[ -f "$f" ] && { kconfig=$f; break; }
+done
+kconfig_on() { [ -n "$kconfig" ] && grep -q "^$1=y" "$kconfig"; }
+# a debug kernel (KASAN, lockdep, kmemleak...: tests/debug-kernel/) is 5-10x slower
+# under TCG: longer limits (the test cases do the same work, they are given more time)
+debug_kernel=
+kconfig_on CONFIG_KASAN && debug_kernel=1
+[ -n "$time_scale" ] || time_scale=${debug_kernel:+4}
+time_scale=${time_scale:-1}
+timeout=${timeout:-$((300 * time_scale))}
 
 # --- case files: absolute paths, their t_* functions in definition order, node needs
 case_funcs() { sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$1"; }
@@ -208,7 +235,13 @@ declare -a exp_cid exp_func exp_name
 for c in "${cases[@]}"; do
 	i=$((i + 1))
 	cid=$(printf '%02d-%s' "$i" "$(basename "$c" .sh)")
-	cp "$c" "$scratch/cases/$cid.sh"
+	if [ "$time_scale" = 1 ]; then
+		cp "$c" "$scratch/cases/$cid.sh"
+	else
+		# (guest.sh takes a case file's limit from its CASE_TIMEOUT= line)
+		awk -v k="$time_scale" '/^CASE_TIMEOUT=[0-9]+/ { v = substr($0, 14) + 0;
+			sub(/^CASE_TIMEOUT=[0-9]+/, "CASE_TIMEOUT=" v * k) } { print }' "$c" > "$scratch/cases/$cid.sh"
+	fi
 	for f in $(case_funcs "$c"); do
 		exp_cid+=("$cid"); exp_func+=("$f"); exp_name+=("$(basename "$c")")
 	done
@@ -300,24 +333,28 @@ cmdline="console=ttyS0 panic=-1 panic_on_warn=1 quiet loglevel=4 no_timer_check 
 # about 40% longer), and a KFENCE report carries those stacks anyway. Decided from the
 # kernel's config, so that the splat search for "BUG cache (Tainted: ...)" and
 # "KFENCE:" has something to find; guest.sh checks that each is in force.
-kconfig=
-for f in "$kdir/boot/config-$kver" "/usr/src/linux-headers-$kver/.config" \
-	"$deps/trixie/usr/src/linux-headers-$kver/.config"; do
-	[ -f "$f" ] && { kconfig=$f; break; }
-done
-kconfig_on() { [ -n "$kconfig" ] && grep -q "^$1=y" "$kconfig"; }
+# On a debug kernel neither: KASAN sees every use after free and overflow that
+# poisoning and red zones see, and they cost it about 25% more CPU (a fork/exec/module
+# load benchmark: 80 CPU-s with slub_debug=FZP init_on_free=1, 60 without).
 [ -n "$kconfig" ] || progress "note: no kernel config for $kver: slub_debug and KFENCE stay off"
-cmdline+=" init_on_free=1"
+[ -n "$debug_kernel" ] || cmdline+=" init_on_free=1"
 if kconfig_on CONFIG_KFENCE; then
 	cmdline+=" kfence.sample_interval=10"
-	kconfig_on CONFIG_SLUB_DEBUG && cmdline+=" slub_debug=FZP"
+	[ -n "$debug_kernel" ] || ! kconfig_on CONFIG_SLUB_DEBUG || cmdline+=" slub_debug=FZP"
 else
 	kconfig_on CONFIG_SLUB_DEBUG && cmdline+=" slub_debug=FZPU"
 fi
+# the debug kernel under TCG with the default pc machine: ACPI's _PRT method runs into
+# the 30 s AML loop timeout once per PCI device (about 95 s more to boot): no ACPI IRQ
+# routing (PCI's own tables route the interrupts)
+if [ -n "$debug_kernel" ] && [[ " $append " != *" acpi="* ]]; then
+	cmdline+=" acpi=noirq"
+fi
 cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
-cmdline+=" mosixtest.case_timeout=$case_timeout mosixtest.rootcache=$root_cache"
+cmdline+=" mosixtest.case_timeout=$((case_timeout * time_scale)) mosixtest.rootcache=$root_cache"
+[ "$time_scale" = 1 ] || cmdline+=" mosixtest.time_scale=$time_scale"
 acquire_slots
-progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch"
+progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch${debug_kernel:+ (debug kernel)}$( [ "$time_scale" = 1 ] || echo ", time scale $time_scale")"
 for n in $(seq "$nodes"); do
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
 		-name "mosix-$name-node$n" \
@@ -491,6 +528,31 @@ for n in $(seq "$nodes"); do
 	else
 		emit not-ok "$label taint (no taint recorded: the guest did not finish)"
 		[ -f "$scratch/console.node$n.log" ] && tail -n 30 "$scratch/console.node$n.log" | diag
+	fi
+
+	# a debug kernel: guest.sh's kmemleak scan at the end of the run (the kernel's own
+	# scan is off) reports nothing, and lockdep is still on at the end (its first report,
+	# or a table of it running full, turns it off for the rest of the boot). Not for a
+	# node that ended its guest from a test (end_guest: poweroff, crash): it skips that.
+	if [ -n "$debug_kernel" ] && [ ! -e "$scratch/barrier/__ending.$n" ]; then
+		if kconfig_on CONFIG_DEBUG_KMEMLEAK; then
+			if [ ! -f "$nd/kmemleak" ]; then
+				emit not-ok "$label kmemleak scan clean (no scan recorded: the guest did not finish)"
+			elif [ -s "$nd/kmemleak" ]; then
+				emit not-ok "$label kmemleak scan clean ($(grep -c 'unreferenced object' "$nd/kmemleak") unreferenced object(s))"
+				head -n 80 "$nd/kmemleak" | diag
+			else
+				emit ok "$label kmemleak scan clean"
+			fi
+		fi
+		if kconfig_on CONFIG_PROVE_LOCKING; then
+			dl=$(awk '/debug_locks:/ {print $2}' "$nd/lockdep" 2> /dev/null)
+			if [ "$dl" = 1 ]; then
+				emit ok "$label lockdep on to the end"
+			else
+				emit not-ok "$label lockdep on to the end (debug_locks ${dl:-not recorded})"
+			fi
+		fi
 	fi
 done
 echo "1..$tnum"
