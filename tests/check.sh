@@ -251,45 +251,11 @@ fi
 # the single-guest boot, 3: the 3-node boot; ENDS_GUEST=1: single-guest, a boot of its
 # own; 3-node, the end of the 3-node boot (multi_end), each with ENDS_NODE=N, the node
 # whose guest it ends (2..3; no two the same: a node ends once, node 1 stays up to
-# read the others' consoles), in name order after every other 3-node file.
-# Within a boot: these first, in this order (the quickest signs that the guests and
-# their network work at all, before cases that change a guest's state), then the rest
-# by name.
-vm_first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh)
-single=() single_own=() multi=() multi_end=() case_errors=()
-declare -A ends_node=()	# node -> the case file that ends its guest
-shopt -s nullglob
-case_files=("${vm_first[@]}")
-for c in tests/vm/cases/*.sh; do
-	case " ${vm_first[*]} " in *" $c "*) ;; *) case_files+=("$c") ;; esac
-done
-shopt -u nullglob
-for c in "${case_files[@]}"; do
-	if [ ! -f "$c" ]; then
-		case_errors+=("case file $c, named in tests/check.sh, is missing")
-		continue
-	fi
-	n=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
-	own=
-	grep -qE '^ENDS_GUEST=1([^0-9]|$)' "$c" && own=1
-	case ${n:-1}/$own in
-	1/) single+=("$c") ;;
-	1/1) single_own+=("$c") ;;
-	3/) multi+=("$c") ;;
-	3/1)
-		e=$(sed -n 's/^ENDS_NODE=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
-		if [ -z "$e" ] || [ "$e" -lt 2 ] || [ "$e" -gt 3 ]; then
-			case_errors+=("case file $c is in no VM run (ENDS_GUEST=1 with 3 nodes needs ENDS_NODE=2 or 3, not '${e}')")
-		elif [ -n "${ends_node[$e]:-}" ]; then
-			case_errors+=("case file $c is in no VM run (it ends node $e, which ${ends_node[$e]} ends already)")
-		else
-			ends_node[$e]=$c
-			multi_end+=("$c")
-		fi
-		;;
-	*) case_errors+=("case file $c is in no VM run (NODES_REQUIRED=$n: make check runs 1 and 3)") ;;
-	esac
-done
+# read the others' consoles), in name order after every other 3-node file. Within a
+# boot: smoke and net3 first, then the rest by name (tests/vm/case-runs.sh).
+# shellcheck source=tests/vm/case-runs.sh
+source tests/vm/case-runs.sh
+sort_case_files
 
 vm_progress() {	# KVER NAME: run-vm.sh's progress as it comes, one line per test
 	local k=$1 name=$2 line node r cf t secs

@@ -90,25 +90,11 @@ esac
 
 prepare > /dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
-# --- the case files, sorted into boots as tests/check.sh sorts them (keep in step)
-first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh)
-single=() single_own=() multi=() multi_end=()
-files=("${first[@]}")
-for c in tests/vm/cases/*.sh; do
-	case " ${first[*]} " in *" $c "*) ;; *) files+=("$c") ;; esac
-done
-for c in "${files[@]}"; do
-	n=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
-	own=
-	grep -qE '^ENDS_GUEST=1([^0-9]|$)' "$c" && own=1
-	case ${n:-1}/$own in
-	1/) single+=("$c") ;;
-	1/1) single_own+=("$c") ;;
-	3/) multi+=("$c") ;;
-	3/1) multi_end+=("$c") ;;
-	*) say "case file $c: NODES_REQUIRED=$n is in no boot" ;;
-	esac
-done
+# --- the case files, sorted into boots as tests/check.sh sorts them
+# shellcheck source=tests/vm/case-runs.sh
+source tests/vm/case-runs.sh
+sort_case_files
+for e in "${case_errors[@]}"; do say "$e"; done
 
 tmo=${DEBUG_CHECK_TIMEOUT:-3600}
 run() {	# NAME CASEFILE...: one boot; TAP in $out/vm-NAME.tap
@@ -135,7 +121,7 @@ for c in "${single_own[@]}"; do names+=("$(basename "$c" .sh)"); done
 wait
 
 # --- the tally: "ok" counts, "not ok" and an unexpected "# SKIP" fail (as in check.sh)
-passed=0 failed=0
+passed=0 failed=${#case_errors[@]}	# a case file in no boot fails, as in check.sh
 for name in "${names[@]}"; do
 	f=$out/vm-$name.tap
 	ok=$(grep -c '^ok ' "$f" 2> /dev/null)

@@ -14,29 +14,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/.deps
 mkdir -p "$deps/dl" "$deps/kernels"
 setup_log=$deps/setup.log
-log() { printf 'deps: %s\n' "$*"; }
-# step DESCRIPTION COMMAND...: one line here, the output to the log; on failure the
-# whole output on stderr and the script ends
-step() {
-	local what=$1 tmp rc=0
-	shift
-	log "$what"
-	tmp=$(mktemp)
-	printf '=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$setup_log"
-	"$@" > "$tmp" 2>&1 || rc=$?
-	cat "$tmp" >> "$setup_log"
-	if [ "$rc" != 0 ]; then
-		{
-			echo "deps: FAILED (status $rc): $what"
-			echo "deps: the command: $*"
-			echo "deps: its output (also in $setup_log):"
-			cat "$tmp"
-		} >&2
-		rm -f "$tmp"
-		exit 1
-	fi
-	rm -f "$tmp"
-}
+step_prefix=deps step_log=$setup_log
+# shellcheck source=tools/step.sh
+source "$top/tools/step.sh"
 
 [ "$(id -u)" = 0 ] || { echo "deps: must run as root (apt-get, debootstrap)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive

@@ -46,30 +46,10 @@ flock 9
 log_file=$out/build.log
 : > "$log_file"
 
-log() { printf 'deb: %s\n' "$*"; }
+step_prefix=deb step_log=$log_file
+# shellcheck source=tools/step.sh
+source "$top/tools/step.sh"
 die() { printf 'deb: %s\n' "$*" >&2; exit 1; }
-# step DESCRIPTION COMMAND...: one line here, the output to the log; on failure
-# the whole output on stderr and the script ends
-step() {
-	local what=$1 tmp rc=0
-	shift
-	log "$what"
-	tmp=$(mktemp)
-	printf '=== %s: %s\n' "$(date '+%F %T')" "$what" >> "$log_file"
-	"$@" > "$tmp" 2>&1 || rc=$?
-	cat "$tmp" >> "$log_file"
-	if [ "$rc" != 0 ]; then
-		{
-			echo "deb: FAILED (status $rc): $what"
-			echo "deb: the command: $*"
-			echo "deb: its output (also in $log_file):"
-			cat "$tmp"
-		} >&2
-		rm -f "$tmp"
-		exit 1
-	fi
-	rm -f "$tmp"
-}
 
 command -v dpkg-parsechangelog > /dev/null ||
 	die "dpkg-parsechangelog is missing: apt-get install dpkg-dev"
