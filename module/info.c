@@ -230,7 +230,7 @@ static struct mosix_peers *peers_locked(void)
 
 /* ---- sending (io_lock held) ------------------------------------------- */
 
-static int send_to(const struct mosix_addr *to, const u8 *buf, size_t len)
+static int send_to(struct mosix_peer *to, const u8 *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
@@ -241,7 +241,7 @@ static int send_to(const struct mosix_addr *to, const u8 *buf, size_t len)
 	if (!info.sock)
 		return -ENOTCONN;
 	msg.msg_name = &ss;
-	msg.msg_namelen = to_sockaddr(to, &ss);
+	msg.msg_namelen = to_sockaddr(&to->addr, &ss);
 	err = kernel_sendmsg(info.sock, &msg, &vec, 1, len);
 	if (err < 0) {
 		stat_add(MOSIX_STAT_TX_ERRORS, 1);
@@ -249,6 +249,7 @@ static int send_to(const struct mosix_addr *to, const u8 *buf, size_t len)
 	}
 	stat_add(MOSIX_STAT_TX_PACKETS, 1);
 	stat_add(MOSIX_STAT_TX_BYTES, len);
+	atomic64_inc(&to->tx_packets);
 	return 0;
 }
 
@@ -346,7 +347,7 @@ static void tick(void)
 	if (p && p->has_addr) {
 		len = build_datagram(info.tx_buf);
 		if (len > 0)
-			send_to(&p->addr, info.tx_buf, len);
+			send_to(p, info.tx_buf, len);
 	}
 	mutex_unlock(&info.io_lock);
 }
@@ -464,6 +465,8 @@ static int info_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	rcu_read_lock();
 	p = screen(buf, len, &src, rcu_dereference(info.peers), &why);
+	if (p)
+		atomic64_inc(&p->rx_packets);
 	if (p && !mosix_peer_budget(p, READ_ONCE(mosix_info_interval_ms))) {
 		rcu_read_unlock();
 		/* a flood: not even a log line each */
@@ -538,6 +541,7 @@ static void receive_one(size_t len, const struct sockaddr_storage *ss)
 	rcu_read_unlock();
 	stat_add(MOSIX_STAT_RX_ACCEPTED, 1);
 	stat_add(MOSIX_STAT_RX_BYTES, len);
+	atomic64_inc(&p->rx_accepted);
 }
 
 /* at most RX_BATCH datagrams; true if that many came (more may wait) */
@@ -876,7 +880,7 @@ static void send_leave(void)
 			if (to[j] == pe)
 				p = NULL;
 		to[i] = pe;
-		if (p && p->has_addr && !send_to(&p->addr, info.tx_buf, len))
+		if (p && p->has_addr && !send_to(p, info.tx_buf, len))
 			stat_add(MOSIX_STAT_LEAVE_SENT, 1);
 	}
 	mutex_unlock(&info.io_lock);
@@ -1026,6 +1030,22 @@ unsigned int mosix_info_snapshot(struct mosix_info_entry *out, unsigned int max)
 		n = mosix_info_view_snapshot(&info.view, now_ms(), out, max);
 	spin_unlock_bh(&info_lock);
 	return n;
+}
+
+/* peer pe's counters, for dumps: false if pe is no peer of this node now */
+bool mosix_info_peer_counters(u32 pe, struct mosix_peer_counters *c)
+{
+	struct mosix_peer *p;
+
+	rcu_read_lock();
+	p = mosix_peers_find(rcu_dereference(info.peers), pe);
+	if (p) {
+		c->tx_packets = atomic64_read(&p->tx_packets);
+		c->rx_packets = atomic64_read(&p->rx_packets);
+		c->rx_accepted = atomic64_read(&p->rx_accepted);
+	}
+	rcu_read_unlock();
+	return p;
 }
 
 void mosix_info_exit(void)

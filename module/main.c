@@ -36,7 +36,8 @@ err_netlink:
  * while the generic netlink family is still registered, so that the
  * shutdown's stage and state events reach the listeners of the events
  * group; only then does the family go (waiting for the ops still running),
- * and after it what the ops read: the info daemon's state and the table.
+ * and after it what the ops read: the info daemon's state, the table and
+ * the job registry.
  */
 static void __exit mosix_exit(void)
 {
@@ -45,6 +46,7 @@ static void __exit mosix_exit(void)
 	mosix_netlink_exit();
 	mosix_info_exit();
 	mosix_table_exit();
+	mosix_jobs_exit();
 	pr_info("unloaded\n");
 }
 

@@ -14,7 +14,11 @@
 /*
  * Lock order: mosix_config_lock (node.c) > info's io_lock > info_lock
  * (info.c); the table pointer is published with RCU under the first.
+ * jobs_lock (jobs.c) is a leaf: taken under none of the module's locks,
+ * none taken under it.
  */
+
+struct netlink_ext_ack;
 
 /* table.c: the node table as readers see it */
 struct mosix_table {
@@ -61,6 +65,14 @@ struct mosix_peer {
 	spinlock_t budget_lock;
 	u64 budget_ns;
 	u64 budget_stamp_ns;
+	/*
+	 * datagrams sent to it; arrived from its address claiming its PE
+	 * (softirq, before the budget and the tag); accepted (tag, replay):
+	 * what tells a datagram lost on the way from one the node dropped
+	 */
+	atomic64_t tx_packets;
+	atomic64_t rx_packets;
+	atomic64_t rx_accepted;
 };
 
 struct mosix_peers {
@@ -77,6 +89,10 @@ struct mosix_peers *mosix_peers_build(const struct mosix_map *map, u32 self_pe,
 void mosix_peers_carry(struct mosix_peers *ps, const struct mosix_peers *old);
 void mosix_peers_free(struct mosix_peers *ps);
 bool mosix_peer_budget(struct mosix_peer *p, u32 interval_ms);
+
+struct mosix_peer_counters {
+	u64 tx_packets, rx_packets, rx_accepted;
+};
 
 /* node.c: the node, its stage table and the configuration lock */
 struct mosix_node {
@@ -124,6 +140,7 @@ void mosix_info_interval_changed(void);
 void mosix_info_daemon_state(bool *running, u32 *acked, bool *active);
 u64 mosix_info_stat(unsigned int stat);
 unsigned int mosix_info_snapshot(struct mosix_info_entry *out, unsigned int max);
+bool mosix_info_peer_counters(u32 pe, struct mosix_peer_counters *c);
 void mosix_info_exit(void);
 
 /* daemons.c: configuration generations handed to the daemons */
@@ -145,6 +162,26 @@ void mosix_mig_block_guests(bool block);
 bool mosix_mig_guests_blocked(void);
 unsigned int mosix_mig_registered(void);
 int mosix_mig_evacuate(void);
+
+/* jobs.c: the registry of this node's jobs */
+struct mosix_job_view {
+	u32 home, num, where;
+	u32 pid;			/* 0: not visible to the reader, or exited */
+	u32 uid;			/* in the reader's user namespace */
+	enum mosix_job_state state;
+	bool have_status;
+	u32 status;
+	u64 age_ms;
+	const char *name, *cmd;		/* valid during the dump's callback */
+};
+
+int mosix_jobs_add(pid_t nr, uid_t uid, const char *name, const char *cmd,
+		   u32 *home, u32 *num, struct netlink_ext_ack *extack);
+int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack);
+int mosix_jobs_dump(u32 after,
+		    int (*fn)(const struct mosix_job_view *v, void *arg),
+		    void *arg);
+void mosix_jobs_exit(void);
 
 /*
  * stages.c: the stage table runner (kernel/cpu.c). name: the shutdown's
@@ -174,6 +211,7 @@ void mosix_configfs_exit(void);
 void mosix_event_stage(enum mosix_event_kind kind, enum mosix_event_op op,
 		       const char *stage, u32 duration_us, int err);
 void mosix_event_state(enum mosix_state state, u32 pe);
+void mosix_event_job_exited(u32 home, u32 num, u32 uid, u32 status);
 int mosix_netlink_init(void);
 void mosix_netlink_exit(void);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generic netlink family "mosix": status, the node table in and out.
+ * Generic netlink family "mosix": status, the node table in and out, the
+ * job registry (jobs.c) and the events.
  * SET_TABLE exists because configfs cannot take a table larger than one
  * page atomically; it shares parsing, validation and the swap with the
  * configfs `table` file (mosix_node_set_table()).
@@ -43,6 +44,107 @@ static const struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] = {
 	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
 	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
 	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_NUM] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_PID] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_UID] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_STATUS] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_NAME] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_CMD] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
+};
+
+/* JOB_ADD: the four attributes of a new job, nothing else */
+static const struct nla_policy job_add_policy[MOSIX_A_MAX + 1] = {
+	[MOSIX_A_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODES] = { .type = NLA_REJECT },
+	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
+	[MOSIX_A_PAD] = { .type = NLA_REJECT },
+	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
+	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
+	[MOSIX_A_STATS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_NUM] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_PID] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_UID] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_STATUS] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_NAME] = { .type = NLA_NUL_STRING,
+			       .len = MOSIX_JOB_NAME_MAX - 1 },
+	[MOSIX_A_JOB_CMD] = { .type = NLA_NUL_STRING,
+			      .len = MOSIX_JOB_CMD_MAX - 1 },
+	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
+};
+
+/* JOB_EXIT: the job and its status, nothing else */
+static const struct nla_policy job_exit_policy[MOSIX_A_MAX + 1] = {
+	[MOSIX_A_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODES] = { .type = NLA_REJECT },
+	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
+	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
+	[MOSIX_A_PAD] = { .type = NLA_REJECT },
+	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
+	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
+	[MOSIX_A_STATS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
+	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
+	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_NUM] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_PID] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_UID] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_STATUS] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_NAME] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_CMD] = { .type = NLA_REJECT },
+	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
 };
 
 static struct genl_family mosix_family;
@@ -106,6 +208,24 @@ void mosix_event_state(enum mosix_state state, u32 pe)
 	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, MOSIX_EVENT_STATE) ||
 	    nla_put_u32(msg, MOSIX_A_STATE, state) ||
 	    nla_put_u32(msg, MOSIX_A_PE, pe)) {
+		nlmsg_free(msg);
+		return;
+	}
+	send_event(msg, hdr);
+}
+
+void mosix_event_job_exited(u32 home, u32 num, u32 uid, u32 status)
+{
+	void *hdr;
+	struct sk_buff *msg = new_event(&hdr);
+
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, MOSIX_EVENT_JOB_EXITED) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_HOME, home) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_NUM, num) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_UID, uid) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_STATUS, status)) {
 		nlmsg_free(msg);
 		return;
 	}
@@ -364,6 +484,8 @@ static int get_nodes_done(struct netlink_callback *cb)
 static int put_node(struct sk_buff *skb, const struct mosix_info_entry *e,
 		    bool self)
 {
+	struct mosix_peer_counters c;
+
 	if (nla_put_u32(skb, MOSIX_A_NODE_PE, e->pe) ||
 	    (self && nla_put_flag(skb, MOSIX_A_NODE_SELF)) ||
 	    nla_put_u32(skb, MOSIX_A_NODE_STATUS, e->status) ||
@@ -374,6 +496,15 @@ static int put_node(struct sk_buff *skb, const struct mosix_info_entry *e,
 	    nla_put_u64_64bit(skb, MOSIX_A_NODE_MEM_KB, e->mem_kb, MOSIX_A_PAD) ||
 	    nla_put_u64_64bit(skb, MOSIX_A_NODE_FREE_KB, e->free_kb, MOSIX_A_PAD) ||
 	    nla_put_u32(skb, MOSIX_A_NODE_AGE_MS, e->age_ms))
+		return -EMSGSIZE;
+	/* a peer's traffic (read now: the view was copied when the dump began) */
+	if (!self && mosix_info_peer_counters(e->pe, &c) &&
+	    (nla_put_u64_64bit(skb, MOSIX_A_NODE_TX_PACKETS, c.tx_packets,
+			       MOSIX_A_PAD) ||
+	     nla_put_u64_64bit(skb, MOSIX_A_NODE_RX_PACKETS, c.rx_packets,
+			       MOSIX_A_PAD) ||
+	     nla_put_u64_64bit(skb, MOSIX_A_NODE_RX_ACCEPTED, c.rx_accepted,
+			       MOSIX_A_PAD)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -397,6 +528,116 @@ static int get_nodes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 		genlmsg_end(skb, hdr);
 	}
+	return skb->len;
+}
+
+/* a required attribute missing: EINVAL, the extack names it */
+static bool attr_missing(struct genl_info *info, int type, const char *msg)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, type))
+		return false;
+	if (info->extack)
+		info->extack->_msg = msg;
+	return true;
+}
+
+static int job_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct sk_buff *msg;
+	u32 home, num;
+	void *hdr;
+	int err;
+
+	if (attr_missing(info, MOSIX_A_JOB_PID, "missing MOSIX_A_JOB_PID") ||
+	    attr_missing(info, MOSIX_A_JOB_UID, "missing MOSIX_A_JOB_UID") ||
+	    attr_missing(info, MOSIX_A_JOB_NAME, "missing MOSIX_A_JOB_NAME") ||
+	    attr_missing(info, MOSIX_A_JOB_CMD, "missing MOSIX_A_JOB_CMD"))
+		return -EINVAL;
+
+	/* the reply first: once the job is added, nothing may fail but the send */
+	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mosix_family, 0, MOSIX_CMD_JOB_ADD);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = mosix_jobs_add(nla_get_u32(a[MOSIX_A_JOB_PID]),
+			     nla_get_u32(a[MOSIX_A_JOB_UID]),
+			     nla_data(a[MOSIX_A_JOB_NAME]),
+			     nla_data(a[MOSIX_A_JOB_CMD]), &home, &num,
+			     info->extack);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	/* cannot fail: the message was sized for them */
+	nla_put_u32(msg, MOSIX_A_JOB_HOME, home);
+	nla_put_u32(msg, MOSIX_A_JOB_NUM, num);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int job_exit_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+
+	if (attr_missing(info, MOSIX_A_JOB_NUM, "missing MOSIX_A_JOB_NUM") ||
+	    attr_missing(info, MOSIX_A_JOB_STATUS, "missing MOSIX_A_JOB_STATUS"))
+		return -EINVAL;
+	return mosix_jobs_set_exited(nla_get_u32(a[MOSIX_A_JOB_NUM]),
+				     nla_get_u32(a[MOSIX_A_JOB_STATUS]),
+				     info->extack);
+}
+
+struct jobs_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int put_job(const struct mosix_job_view *v, void *arg)
+{
+	struct jobs_dump *d = arg;
+	struct sk_buff *skb = d->skb;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &mosix_family, NLM_F_MULTI,
+			  MOSIX_CMD_GET_JOBS);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MOSIX_A_JOB_HOME, v->home) ||
+	    nla_put_u32(skb, MOSIX_A_JOB_NUM, v->num) ||
+	    nla_put_u32(skb, MOSIX_A_JOB_WHERE, v->where) ||
+	    (v->pid && nla_put_u32(skb, MOSIX_A_JOB_PID, v->pid)) ||
+	    nla_put_u32(skb, MOSIX_A_JOB_UID, v->uid) ||
+	    nla_put_u32(skb, MOSIX_A_JOB_STATE, v->state) ||
+	    (v->have_status && nla_put_u32(skb, MOSIX_A_JOB_STATUS, v->status)) ||
+	    nla_put_string(skb, MOSIX_A_JOB_NAME, v->name) ||
+	    nla_put_string(skb, MOSIX_A_JOB_CMD, v->cmd) ||
+	    nla_put_u64_64bit(skb, MOSIX_A_JOB_AGE_MS, v->age_ms, MOSIX_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	/* the next call goes on after it */
+	d->cb->args[0] = v->num;
+	return 0;
+}
+
+/*
+ * Every call goes on after the last job sent (cb->args[0]): nothing is
+ * held between calls, whatever a reader leaves unread. Each job's message
+ * is read as a whole under the registry's lock, in the reader's context
+ * (its PID and user namespaces).
+ */
+static int get_jobs_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct jobs_dump d = { .skb = skb, .cb = cb };
+
+	mosix_jobs_dump(cb->args[0], put_job, &d);
 	return skb->len;
 }
 
@@ -430,6 +671,26 @@ static const struct genl_ops mosix_ops[] = {
 		.policy = no_attr_policy,
 		.maxattr = MOSIX_A_MAX,
 	},
+	{
+		.cmd = MOSIX_CMD_JOB_ADD,
+		.doit = job_add_doit,
+		.policy = job_add_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_JOB_EXIT,
+		.doit = job_exit_doit,
+		.policy = job_exit_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_GET_JOBS,
+		.dumpit = get_jobs_dumpit,
+		.policy = no_attr_policy,
+		.maxattr = MOSIX_A_MAX,
+	},
 };
 
 /*
@@ -439,9 +700,10 @@ static const struct genl_ops mosix_ops[] = {
  * parses into its own memory and installs under mosix_config_lock
  * (mosix_node_set_table()), the dumps keep their state in their callback
  * (the netlink core runs one socket's dump one call at a time) and read
- * the table under RCU or the info view under its lock. The module cannot
- * go away under an op: genl_unregister_family() waits for those running,
- * and a dump holds a reference to the module.
+ * the table under RCU or the info view under its lock; the job commands
+ * and GET_JOBS take the registry's lock (jobs.c). The module cannot go
+ * away under an op: genl_unregister_family() waits for those running, and
+ * a dump holds a reference to the module.
  */
 static struct genl_family mosix_family __ro_after_init = {
 	.name = MOSIX_GENL_NAME,

@@ -14,10 +14,24 @@
 #   vm-single every single-guest case file of tests/vm/cases/, one boot per kernel
 #             (JOBS kernels at a time)
 #   vm-cluster  every NODES_REQUIRED=3 case file, one 3-node boot per kernel
+#   vm-systemd  (not by default: make systemd-check) the GUEST_INIT=systemd case files:
+#             one 3-node boot under systemd per kernel whose headers the host root has
+#             (the guests' dkms builds from them: 6.1 and 6.12), with the packages
+#             tests/vm/systemd-debs.sh builds. Each boot takes about 12 minutes
+#             (three dkms builds under emulation, 290 s each); a fresh-machine run
+#             with it measured 85 minutes (2026-12-01), over the 75-minute budget: it
+#             joins make check once the boots are cheaper
+#   vm-debug  both boots again on the debug kernel (tests/debug-kernel/: KASAN, lockdep,
+#             kmemleak, KFENCE, ...): it builds in the background from the start
+#             (cached under /var/cache/mosix: seconds; on a fresh machine about 13
+#             minutes, beside the phases above); then, still in the background,
+#             mosix.ko and dkms for it (tests/debug-check.sh --prepare) and its
+#             single-guest boot, beside the stock VM phases; its 3-node boot after them
 # A case file with ENDS_GUEST=1 (it powers a guest off or crashes it): single-guest, a
 # boot of its own; 3-node, at the end of the 3-node boot, by name, each ending the node
 # its ENDS_NODE= names (2 or 3, a different one each: node 1 stays to the end; the
-# later tests run without the nodes that ended). Every tests/vm/cases/*.sh runs; one
+# later tests run without the nodes that ended). Every tests/vm/cases/*.sh runs (but the
+# GUEST_INIT=systemd ones: make systemd-check, above); one
 # that fits no run fails make check. A test
 # reported "# SKIP" counts as failed unless it is on skip_allowed below. A suite that
 # cannot start before the deadline is reported failed ("not run: deadline").
@@ -29,22 +43,24 @@
 #   CHECK_DEADLINE_MIN=80 minutes from the start after which no suite starts (CI ends
 #                         the job at 90); VM runs are bounded to end 5 minutes after it
 #   CHECK_ONLY=a,b        only these phases (builds unit fuzz dkms deb selftest vm-single
-#                         vm-cluster; vm = both VM phases), for partial runs by hand
+#                         vm-cluster vm-systemd vm-debug; vm = the VM phases of make
+#                         check), for partial runs by hand
 #   CHECK_KERNELS="K ..." only these kernels of .deps/matrix
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
 usage() { echo "usage: $0 [--vm-only]" >&2; exit 2; }
-all_phases="builds unit fuzz dkms deb selftest vm-single vm-cluster"
-phases=${CHECK_ONLY:-$all_phases}
+all_phases="builds unit fuzz dkms deb selftest vm-single vm-cluster vm-systemd vm-debug"
+default_phases="builds unit fuzz dkms deb selftest vm-single vm-cluster vm-debug"
+phases=${CHECK_ONLY:-$default_phases}
 case ${1:-} in
 "") ;;
---vm-only) phases="builds dkms vm-single vm-cluster" ;;
+--vm-only) phases="builds dkms vm-single vm-cluster vm-debug" ;;
 *) usage ;;
 esac
 phases=" ${phases//,/ } "
-phases=${phases// vm / vm-single vm-cluster }
+phases=${phases// vm / vm-single vm-cluster vm-debug }
 for p in $phases; do
 	case " $all_phases " in *" $p "*) ;; *) echo "check: unknown phase '$p' (phases: $all_phases)" >&2; exit 2 ;; esac
 done
@@ -125,6 +141,22 @@ if [ -n "${CHECK_KERNELS:-}" ]; then
 	read -ra kernels <<< "$CHECK_KERNELS"
 fi
 say "kernels: ${kernels[*]}; phases:$phases; deadline in $CHECK_DEADLINE_MIN min"
+
+# --- the debug kernel builds from now on, in the background, at the priority of the
+# rest (at nice 19 the guests of the VM phases starved it for most of an hour); the
+# phases up to the VM ones are mostly single-threaded. Cached: seconds.
+if want vm-debug; then
+	debug_kver=$(tests/debug-check.sh --kver)
+	say "debug kernel $debug_kver: building in the background (log: $out/debug-kernel.log)"
+	(
+		s=$(date +%s)
+		MOSIX_DEBUG_KERNEL_NICE=${MOSIX_DEBUG_KERNEL_NICE:-0} tests/debug-check.sh --kernel \
+			> "$out/debug-kernel.log" 2>&1 < /dev/null
+		echo $? > "$out/debug-kernel.rc"
+		since "$s" > "$out/debug-kernel.secs"
+	) &
+	debug_kernel_job=$!
+fi
 
 # --- builds: every kernel from clean, with sparse (C=2); any compiler, modpost or
 # sparse warning fails (modpost says WARNING:). From clean, or a second run would
@@ -230,23 +262,6 @@ if want deb && before_deadline "Debian packages (tests/deb.sh)"; then
 	timed "deb (make deb, 2 releases, twice; lintian)" "$(since "$s")"
 fi
 
-# --- the VM harness fails when it must: splat, WARN, taint, hang, panic, stuck guest
-if want selftest && before_deadline "VM harness self-test on ${kernels[0]}"; then
-	s=$(date +%s)
-	say "VM harness self-test on ${kernels[0]}"
-	tests/vm/selftest.sh --kernel "${kernels[0]}" 2>&1 > "$out/selftest.tap" < /dev/null |
-		tee "$out/selftest.log" | while IFS= read -r line; do say "$line"; done
-	rc=${PIPESTATUS[0]}
-	tally "$out/selftest.tap"
-	# the expectations that failed, with the TAP of the run that surprised
-	grep -A 40 '^not ok' "$out/selftest.tap" | grep -E '^(not ok|#)' | head -n 80
-	say "selftest: $t_ok passed, $t_nok failed (rc $rc)"
-	if [ "$rc" != 0 ] && [ "$t_nok" = 0 ]; then
-		record "VM harness self-test ran to its end" 1 "$out/selftest.log"
-	fi
-	timed "selftest (${kernels[0]})" "$(since "$s")"
-fi
-
 # --- VM suites. The case files sort themselves into runs: NODES_REQUIRED= absent or 1:
 # the single-guest boot, 3: the 3-node boot; ENDS_GUEST=1: single-guest, a boot of its
 # own; 3-node, the end of the 3-node boot (multi_end), each with ENDS_NODE=N, the node
@@ -273,7 +288,7 @@ vm_progress() {	# KVER NAME: run-vm.sh's progress as it comes, one line per test
 	done
 }
 vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap, progress to stdout
-	local name=$1 k=$2 f=$out/vm-$1-$2 now tmo
+	local name=$1 k=$2 f=$out/vm-$1-$2 now tmo max=${VM_RUN_MAX:-1500}
 	shift 2
 	now=$(date +%s)
 	if [ "$now" -ge "$deadline" ]; then
@@ -281,7 +296,7 @@ vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap, progre
 		return
 	fi
 	tmo=$((vm_end - now))
-	[ "$tmo" -le 900 ] || tmo=900
+	[ "$tmo" -le "$max" ] || tmo=$max
 	[ "$tmo" -ge 120 ] || tmo=120
 	say "$k $name: booting for $(for c in "$@"; do basename "$c"; done | paste -sd' ')"
 	# (the guests read only files that nothing changes during the run: cache=loose;
@@ -308,36 +323,79 @@ vm_report() {	# NAME KVER: tally a finished vm_run
 }
 secs_of() { cat "$out/vm-$1-$2.secs" 2> /dev/null || echo 0; }
 
-if want vm-single || want vm-cluster; then
+vm_single() {	# KVER: the single-guest boot, then each ENDS_GUEST=1 file's own boot
+	[ ${#single[@]} -eq 0 ] || vm_run single "$1" "${single[@]}"
+	local c
+	for c in "${single_own[@]}"; do vm_run "$(basename "$c" .sh)" "$1" "$c"; done
+}
+vm_single_report() {	# KVER: tally vm_single's boots, one row of the time table
+	local k=$1 row="vm single $1" secs=0 c n
+	if [ ${#single[@]} -gt 0 ]; then vm_report single "$k"; secs=$(secs_of single "$k"); fi
+	for c in "${single_own[@]}"; do
+		n=$(basename "$c" .sh)
+		vm_report "$n" "$k"
+		secs=$((secs + $(secs_of "$n" "$k")))
+		row+=" +$n"
+	done
+	timed "$row" "$secs"
+}
+
+if want vm-single || want vm-cluster || want vm-systemd || want vm-debug; then
 	for e in "${case_errors[@]}"; do record "$e" 1; done
+fi
+
+# --- the debug kernel's single-guest boot, beside the stock VM phases: in the background,
+# once its kernel has built (on a fresh machine that build takes minutes more than the
+# phases above; the stock VM phases do not wait for it), mosix.ko and dkms for it
+# (--prepare), then the boot. Its boots get up to 50 minutes (this kernel is about 8
+# times slower under TCG).
+debug_max=3000
+if want vm-debug; then
+	say "debug kernel $debug_kver: its single-guest boot starts in the background once the kernel, mosix.ko and dkms for it are ready"
+	(
+		s=$(date +%s)
+		tests/debug-check.sh --prepare > "$out/debug-prepare.log" 2>&1 < /dev/null
+		echo $? > "$out/debug-prepare.rc"
+		since "$s" > "$out/debug-prepare.secs"
+		if [ "$(cat "$out/debug-prepare.rc")" = 0 ]; then
+			say "debug kernel ready: its single-guest boot starts"
+			VM_RUN_MAX=$debug_max vm_single "$debug_kver"
+		else
+			say "debug kernel: not ready (log: $out/debug-prepare.log)"
+		fi
+	) &
+	debug_single_job=$!
+fi
+
+# --- the VM harness fails when it must: splat, WARN, taint, hang, panic, stuck guest
+if want selftest && before_deadline "VM harness self-test on ${kernels[0]}"; then
+	s=$(date +%s)
+	say "VM harness self-test on ${kernels[0]}"
+	tests/vm/selftest.sh --kernel "${kernels[0]}" 2>&1 > "$out/selftest.tap" < /dev/null |
+		tee "$out/selftest.log" | while IFS= read -r line; do say "$line"; done
+	rc=${PIPESTATUS[0]}
+	tally "$out/selftest.tap"
+	# the expectations that failed, with the TAP of the run that surprised
+	grep -A 40 '^not ok' "$out/selftest.tap" | grep -E '^(not ok|#)' | head -n 80
+	say "selftest: $t_ok passed, $t_nok failed (rc $rc)"
+	if [ "$rc" != 0 ] && [ "$t_nok" = 0 ]; then
+		record "VM harness self-test ran to its end" 1 "$out/selftest.log"
+	fi
+	timed "selftest (${kernels[0]})" "$(since "$s")"
 fi
 
 if want vm-single; then
 	s=$(date +%s)
 	say "VM single-guest runs: ${#single[@]} case files in one boot per kernel, ${#single_own[@]} in boots of their own; $JOBS kernel(s) at a time"
-	vm_single() {	# KVER
-		[ ${#single[@]} -eq 0 ] || vm_run single "$1" "${single[@]}"
-		local c
-		for c in "${single_own[@]}"; do vm_run "$(basename "$c" .sh)" "$1" "$c"; done
-	}
 	running=()
 	for k in "${kernels[@]}"; do
 		vm_single "$k" &
 		running+=($!)
 		if [ ${#running[@]} -ge "$JOBS" ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
 	done
-	wait
-	for k in "${kernels[@]}"; do
-		row="vm single $k" secs=0
-		if [ ${#single[@]} -gt 0 ]; then vm_report single "$k"; secs=$(secs_of single "$k"); fi
-		for c in "${single_own[@]}"; do
-			n=$(basename "$c" .sh)
-			vm_report "$n" "$k"
-			secs=$((secs + $(secs_of "$n" "$k")))
-			row+=" +$n"
-		done
-		timed "$row" "$secs"
-	done
+	# (only these: the debug kernel's jobs go on)
+	[ ${#running[@]} -eq 0 ] || wait "${running[@]}"
+	for k in "${kernels[@]}"; do vm_single_report "$k"; done
 	timed "vm single: the phase ($JOBS at a time)" "$(since "$s")"
 fi
 
@@ -353,6 +411,88 @@ if want vm-cluster; then
 	done
 	timed "vm cluster: the phase" "$(since "$s")"
 fi
+
+# --- under systemd: the packages, then one 3-node boot per kernel whose headers the host
+# root has (the guests' dkms builds the module from them; 7.x's are in the trixie chroot)
+if want vm-systemd && [ ${#systemd_files[@]} -gt 0 ]; then
+	s=$(date +%s)
+	sys_kernels=()
+	for k in "${kernels[@]}"; do
+		[ -d "/usr/src/linux-headers-$k" ] && sys_kernels+=("$k")
+	done
+	# (all of the matrix: at least two, as the packages promise)
+	if [ -z "${CHECK_KERNELS:-}" ] && [ ${#sys_kernels[@]} -lt 2 ]; then
+		record "systemd boots on two kernels or more (those with headers on the host: ${sys_kernels[*]:-none})" 1
+	fi
+	name="the packages for the systemd guests (tests/vm/systemd-debs.sh)"
+	debs_rc=1
+	if before_deadline "$name"; then
+		tests/vm/systemd-debs.sh > "$out/systemd-debs.log" 2>&1
+		debs_rc=$?
+		record "$name" "$debs_rc" "$out/systemd-debs.log"
+	fi
+	if [ "$debs_rc" = 0 ]; then
+		say "VM 3-node runs under systemd: ${#systemd_files[@]} case file(s) on ${sys_kernels[*]}"
+		for k in "${sys_kernels[@]}"; do
+			# (three dkms builds under emulation: about 12 minutes alone)
+			VM_RUN_MAX=2400 vm_run systemd "$k" "${systemd_files[@]}"
+			vm_report systemd "$k"
+			timed "vm systemd $k" "$(secs_of systemd "$k")"
+		done
+	fi
+	timed "vm systemd: the phase (packages, then the boots)" "$(since "$s")"
+fi
+
+if want vm-debug; then
+	s=$(date +%s)
+	# (the single-guest boot's job writes debug-prepare.rc before that boot starts)
+	while [ ! -f "$out/debug-prepare.rc" ] && kill -0 "$debug_single_job" 2> /dev/null; do sleep 5; done
+	prc=$(cat "$out/debug-prepare.rc" 2> /dev/null || echo '?')
+	if [ "$prc" = 0 ] && [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
+		say "VM 3-node run on the debug kernel $debug_kver"
+		VM_RUN_MAX=$debug_max vm_run cluster "$debug_kver" "${multi[@]}" "${multi_end[@]}"
+	fi
+	wait "$debug_single_job"
+	wait "$debug_kernel_job"
+	krc=$(cat "$out/debug-kernel.rc" 2> /dev/null || echo '?')
+	record "debug kernel $debug_kver built (tests/debug-kernel/build.sh)" "$krc" "$out/debug-kernel.log"
+	timed "debug kernel build (from the start, in the background; cached: seconds)" \
+		"$(cat "$out/debug-kernel.secs" 2> /dev/null || echo 0)"
+	timed "debug: its kernel (waited for), mosix.ko and dkms (in the background)" \
+		"$(cat "$out/debug-prepare.secs" 2> /dev/null || echo 0)"
+	record "mosix.ko, mosctl and dkms for $debug_kver (tests/debug-check.sh --prepare)" "$prc" "$out/debug-prepare.log"
+	if [ "$prc" = 0 ]; then
+		vm_single_report "$debug_kver"
+		if [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
+			vm_report cluster "$debug_kver"
+			timed "vm cluster $debug_kver" "$(secs_of cluster "$debug_kver")"
+		fi
+	else
+		record "vm single and cluster on $debug_kver (not run: no debug kernel or mosix.ko for it)" 1
+	fi
+	timed "vm debug: its 3-node boot, after the stock VM phases" "$(since "$s")"
+fi
+
+# --- a digest of the VM runs that failed, last, where a CI log's tail shows it: per
+# node, how many of its tests failed, its first failure's reason, and the last kernel
+# lines of its console (a guest that lost its network or hung says so there)
+failure_digest() {
+	local f run scr c n nf
+	for f in "$out"/vm-*.tap; do
+		if [ ! -f "$f" ] || ! grep -q '^not ok' "$f"; then continue; fi
+		run=${f##*/vm-} run=${run%.tap}
+		scr=build/vm/$run
+		echo "digest: $run: $(grep -c '^not ok' "$f") not ok, the first: $(grep -m 1 '^not ok' "$f" | cut -c 1-150)"
+		for c in "$scr"/console.node*.log; do
+			[ -f "$c" ] || continue
+			n=${c##*/console.} n=${n%.log}
+			nf=$(awk -F '\t' '$2 != "ok"' "$scr/$n/results" 2> /dev/null | wc -l)
+			echo "digest:   $n: $nf test(s) failed; $(grep -m 1 -h '^FAIL' "$scr/$n/logs/"*.log 2> /dev/null | cut -c 1-140)"
+			grep -vE 'mosixtest|callbacks suppressed|min_delta_ns' "$c" | grep -E '^\[ *[0-9]+\.[0-9]+\]' | tail -n 3 | cut -c 1-150 | sed 's/^/digest:     /'
+		done
+	done
+}
+failure_digest 2> /dev/null | head -n 40
 
 timed "total" "$(since "$t0")"
 echo "time per phase:"

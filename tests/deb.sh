@@ -156,7 +156,7 @@ mosctl_contents() {	# $1: release dir, $2: work dir
 	local r=$w/mosctl/root
 	unitdir=lib/systemd/system
 	[ -d "$r/usr/lib/systemd/system" ] && unitdir=usr/lib/systemd/system
-	printf '%s\n' etc/mosix/mosix.map "$unitdir/mosix.service" usr/sbin/mosctl \
+	printf '%s\n' etc/mosix/mosix.map "$unitdir/mosix.service" "$unitdir/mosix-helper.service" usr/sbin/mosctl \
 		usr/share/bash-completion/completions/mosctl usr/share/doc/mosctl/README.md.gz \
 		usr/share/doc/mosctl/changelog.gz usr/share/doc/mosctl/copyright \
 		usr/share/man/man8/mosctl.8.gz | LC_ALL=C sort > "$w/mosctl.want"
@@ -182,25 +182,37 @@ mosctl_contents() {	# $1: release dir, $2: work dir
 		[[ ", $dep," =~ ,\ ${f}[\ ,] ]] || { echo "mosctl: Depends ($dep) lacks $f"; bad=1; }
 	done
 	[ "$rec" = mosix-dkms ] || { echo "mosctl: Recommends is \"$rec\", not mosix-dkms"; bad=1; }
-	# the unit runs the packaged mosctl and is otherwise tools/mosix.service
-	local unit=$r/$unitdir/mosix.service
+	# the units run the packaged mosctl and are otherwise tools/'s
+	local unit=$r/$unitdir/mosix.service helper=$r/$unitdir/mosix-helper.service u pi=$w/mosctl/DEBIAN/postinst
 	grep -qx 'ExecStart=/usr/sbin/mosctl start' "$unit" && grep -qx 'ExecStop=/usr/sbin/mosctl shutdown' "$unit" ||
 		{ echo "mosctl: the unit does not run /usr/sbin/mosctl start/shutdown:"; grep '^Exec' "$unit"; bad=1; }
-	diff <(grep -v '^#' "$unit") <(grep -v '^#' "$top/tools/mosix.service" |
-		sed 's,/usr/local/sbin/mosctl,/usr/sbin/mosctl,g') > /dev/null ||
-		{ echo "mosctl: the unit differs from tools/mosix.service beyond the mosctl path"; bad=1; }
-	grep -n '/usr/local' "$unit" | grep -v ':#' && { echo "mosctl: the unit still uses /usr/local"; bad=1; }
-	# neither enabled nor started on installation, not stopped on upgrades,
-	# stopped on removal
-	grep -q 'debian-installed' "$w/mosctl/DEBIAN/postinst" &&
-		! grep -E 'deb-systemd-invoke|systemctl .*(start|restart|enable)' "$w/mosctl/DEBIAN/postinst" ||
+	grep -qx 'ExecStart=/usr/sbin/mosctl helper' "$helper" && grep -qx 'KillMode=process' "$helper" ||
+		{ echo "mosctl: mosix-helper.service does not run /usr/sbin/mosctl helper with KillMode=process"; bad=1; }
+	for u in mosix mosix-helper; do
+		diff <(grep -v '^#' "$r/$unitdir/$u.service") <(grep -v '^#' "$top/tools/$u.service" |
+			sed 's,/usr/local/sbin/mosctl,/usr/sbin/mosctl,g') > /dev/null ||
+			{ echo "mosctl: $u.service differs from tools/$u.service beyond the mosctl path"; bad=1; }
+		grep -n '/usr/local' "$r/$unitdir/$u.service" | grep -v ':#' &&
+			{ echo "mosctl: $u.service still uses /usr/local"; bad=1; }
+	done
+	# mosix.service: neither enabled nor started on installation, not stopped on
+	# upgrades, stopped on removal. mosix-helper.service: not enabled (mosix.service
+	# wants it); started or restarted through deb-systemd-invoke only, which leaves a
+	# unit alone that is neither enabled nor running (a fresh installation), so that
+	# an upgrade restarts a running helper (its jobs go on: KillMode=process)
+	grep -q 'debian-installed' "$pi" &&
+		! grep -E 'deb-systemd-invoke.*mosix\.service|systemctl .*(start|restart|enable)' "$pi" ||
 		{ echo "mosctl: postinst enables or starts mosix.service"; bad=1; }
+	grep -q "deb-systemd-invoke \$_dh_action 'mosix-helper.service'" "$pi" ||
+		{ echo "mosctl: postinst does not restart a running mosix-helper.service on upgrades"; bad=1; }
 	if [ -f "$w/mosctl/DEBIAN/preinst" ] && grep -q 'deb-systemd-invoke' "$w/mosctl/DEBIAN/preinst"; then
 		echo "mosctl: preinst stops mosix.service on upgrades (the node would leave the cluster)"
 		bad=1
 	fi
 	grep -q 'deb-systemd-invoke stop mosix.service' "$w/mosctl/DEBIAN/prerm" 2> /dev/null ||
 		{ echo "mosctl: prerm does not stop mosix.service on removal"; bad=1; }
+	grep -q "deb-systemd-invoke stop 'mosix-helper.service'" "$w/mosctl/DEBIAN/prerm" 2> /dev/null ||
+		{ echo "mosctl: prerm does not stop mosix-helper.service on removal"; bad=1; }
 	grep -q 'rm -rf /var/lib/mosix' "$w/mosctl/DEBIAN/postrm" ||
 		{ echo "mosctl: postrm does not remove /var/lib/mosix on purge"; bad=1; }
 	echo "mosctl: $(wc -l < "$w/mosctl.have") files, unit in /$unitdir; Depends: $dep; Recommends: $rec"
@@ -231,6 +243,9 @@ completes() {
 		expect "--map --key-file --pe --state-dir --help" mosctl start -
 		expect "FILES-d" mosctl start --state-dir ""
 		expect "status start" mosctl help st
+		expect "--name --output --error --detach --help" mosctl run -
+		expect "FILES" mosctl run -o ""
+		expect "ps" mosctl p
 		exit $bad' "$1"
 }
 
@@ -315,22 +330,26 @@ if ! command -v systemd-analyze > /dev/null && [ "$(id -u)" = 0 ]; then
 fi
 for r in "${releases[@]}"; do
 	if ! command -v systemd-analyze > /dev/null; then
-		skip "$r: systemd-analyze verify mosix.service" "no systemd-analyze on this host"
+		skip "$r: systemd-analyze verify mosix.service and mosix-helper.service" "no systemd-analyze on this host"
 	elif [ "$(id -u)" != 0 ] || ! grep -qw overlay /proc/filesystems; then
-		skip "$r: systemd-analyze verify mosix.service" "needs root and overlayfs (a private mount namespace)"
+		skip "$r: systemd-analyze verify mosix.service and mosix-helper.service" "needs root and overlayfs (a private mount namespace)"
 	else
 		verify() {
-			local root=$tmp/$r/mosctl/root unit
-			for unit in "$root"/lib/systemd/system/mosix.service "$root"/usr/lib/systemd/system/mosix.service; do
-				[ -f "$unit" ] && break
+			local root=$tmp/$r/mosctl/root unit units=() u
+			for u in mosix mosix-helper; do
+				for unit in "$root"/lib/systemd/system/$u.service "$root"/usr/lib/systemd/system/$u.service; do
+					[ -f "$unit" ] && break
+				done
+				[ -f "$unit" ] || fail "no $u.service in the package"
+				units+=("$unit")
 			done
-			[ -f "$unit" ] || fail "no mosix.service in the package"
-			# (systemd-analyze prints nothing when the unit is clean)
+			# (systemd-analyze prints nothing when the units are clean; the helper's
+			# unit is beside mosix.service, which names it)
 			unshare -m sh -c 'mount --make-rprivate / && mount -t overlay overlay -o lowerdir="$0/usr/sbin:/usr/sbin" /usr/sbin &&
-				MANPATH="$0/usr/share/man:" exec systemd-analyze verify "$1"' "$root" "$unit" &&
-				echo "systemd-analyze verify ${unit#"$root"}: clean ($(systemd-analyze --version | head -n1))"
+				MANPATH="$0/usr/share/man:" exec systemd-analyze verify "$1" "$2"' "$root" "${units[@]}" &&
+				echo "systemd-analyze verify ${units[*]#"$root"}: clean ($(systemd-analyze --version | head -n1))"
 		}
-		check "$r: systemd-analyze verify mosix.service (with the packaged mosctl and man page)" verify
+		check "$r: systemd-analyze verify mosix.service and mosix-helper.service (with the packaged mosctl and man page)" verify
 	fi
 done
 finish

@@ -9,7 +9,17 @@
 # package lists (host and chroot) are refreshed first on every run, so a .deps made
 # weeks ago still resolves today's kernels. Quiet: one line per step on stdout, the
 # steps' own output in .deps/setup.log; a step that fails shows its output in full.
+#   tests/setup-deps.sh          all of it (.deps/matrix: make check, make deb, ...)
+#   tests/setup-deps.sh --demo   what make demo needs: the host packages to build and
+#                                boot, and the first kernel of the matrix (bookworm's
+#                                6.1) in .deps/matrix.demo; no 6.12, 7.x, nor chroot
 set -euo pipefail
+demo=
+case ${1:-} in
+"") ;;
+--demo) demo=1 ;;
+*) echo "usage: $0 [--demo]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/.deps
 mkdir -p "$deps/dl" "$deps/kernels"
@@ -21,9 +31,14 @@ source "$top/tools/step.sh"
 [ "$(id -u)" = 0 ] || { echo "deps: must run as root (apt-get, debootstrap)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
+# make demo's: build the module and mosctl, boot the guests
 host_pkgs=(build-essential bc bison flex libelf-dev kmod cpio xz-utils zstd
-	qemu-system-x86 busybox-static vde2 libmnl-dev check pkg-config sparse dkms
-	debootstrap iproute2 clang libclang-rt-14-dev python3 procps)
+	qemu-system-x86 busybox-static vde2 libmnl-dev pkg-config iproute2 python3 procps)
+# and the tests': unit tests, sparse, dkms, the trixie chroot, the fuzzers, the debug
+# kernel (tests/debug-kernel), jq (the VM tests read mosctl's JSON: python is slow
+# to start under emulation)
+[ -n "$demo" ] || host_pkgs+=(check sparse dkms debootstrap clang libclang-rt-14-dev
+	libssl-dev linux-source-6.12 jq)
 
 src=/etc/apt/sources.list.d/mosix-test.sources
 if [ ! -f "$src" ]; then
@@ -83,15 +98,9 @@ matrix=()
 # --- 6.1 LTS: the bookworm default kernel
 k61=$(apt-cache depends linux-headers-amd64 | sed -n 's/.*Depends: linux-headers-\(6\.1\..*-amd64\)$/\1/p' | head -n1)
 [ -n "$k61" ] || { echo "deps: cannot resolve the bookworm 6.1 kernel" >&2; exit 1; }
-# --- 6.12 LTS: newest bookworm(-backports) ABI with both headers and an image
-k612=
-for k in $(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
-		awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV); do
-	if has_candidate "linux-image-$k-unsigned" || has_candidate "linux-image-$k"; then k612=$k; break; fi
-done
-[ -n "$k612" ] || { echo "deps: cannot resolve a 6.12 kernel" >&2; exit 1; }
-
-for k in "$k61" "$k612"; do
+# host_kernel K: the headers of K on the host, its image under .deps/kernels/K
+host_kernel() {
+	local k=$1 pkg
 	if [ ! -d "/usr/src/linux-headers-$k" ]; then
 		step "installing headers $k" install_headers "$k"
 	fi
@@ -101,6 +110,23 @@ for k in "$k61" "$k612"; do
 		step "fetching image $k" download_to "$deps/dl" "$pkg"
 		step "unpacking image $k" unpack_image "$k" "$deps/dl/${pkg}"_*.deb
 	fi
+}
+if [ -n "$demo" ]; then
+	host_kernel "$k61"
+	echo "$k61 host" > "$deps/matrix.demo"
+	log "the demo's kernel: $k61 (make deps or make check set up the whole matrix)"
+	exit 0
+fi
+# --- 6.12 LTS: newest bookworm(-backports) ABI with both headers and an image
+k612=
+for k in $(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV); do
+	if has_candidate "linux-image-$k-unsigned" || has_candidate "linux-image-$k"; then k612=$k; break; fi
+done
+[ -n "$k612" ] || { echo "deps: cannot resolve a 6.12 kernel" >&2; exit 1; }
+
+for k in "$k61" "$k612"; do
+	host_kernel "$k"
 	matrix+=("$k host")
 done
 

@@ -12,6 +12,9 @@
 #               build each RELEASE from the source package of an earlier build,
 #               SDIR/RELEASE/mosix_VERSION.tar.xz, instead of the work tree
 #               (tests/deb.sh: a second build of the same sources)
+#   --version V   build the work tree as version V instead of debian/changelog's
+#               (a changelog entry on top, and V wherever the version is kept):
+#               the newer packages of the VM upgrade test (tests/vm/systemd-debs.sh)
 # The sources are the work tree as git sees it (tracked and untracked files,
 # not the ignored ones: nothing of build/ or .deps/), copied to a scratch tree
 # with every time set to debian/changelog's date, so that a build gives the same
@@ -24,11 +27,14 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/deb
-source_dir=
+source_dir='' new_version=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
 	--source-dir) source_dir=$(cd "$2" && pwd); shift 2 ;;
+	--version)
+		[[ ${2:-} =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || { echo "deb: bad --version '${2:-}'" >&2; exit 2; }
+		new_version=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -55,7 +61,32 @@ command -v dpkg-parsechangelog > /dev/null ||
 	die "dpkg-parsechangelog is missing: apt-get install dpkg-dev"
 version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
 sde=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Timestamp)
+base_version=$version
+[ -z "$new_version" ] || [ -z "$source_dir" ] || die "--version builds the work tree, not --source-dir"
+version=${new_version:-$version}
 name=mosix-$version
+
+# set_version DIR: $version instead of $base_version wherever the sources keep it (the
+# places tests/deb.sh checks), and a changelog entry for it (same maintainer and date)
+set_version() {
+	local d=$1 old=${base_version//./\\.} who when f
+	who=$(dpkg-parsechangelog -l "$d/debian/changelog" -S Maintainer)
+	when=$(dpkg-parsechangelog -l "$d/debian/changelog" -S Date)
+	sed -i "s/^PACKAGE_VERSION=\"$old\"/PACKAGE_VERSION=\"$version\"/" "$d/dkms.conf"
+	sed -i "s/^#define MOSIX_VERSION \"$old\"/#define MOSIX_VERSION \"$version\"/" "$d/module/main.c"
+	sed -i "s/^\(#define MOSCTL_VERSION[[:space:]]*\)\"$old\"/\1\"$version\"/" "$d/tools/mosctl/mosctl.h"
+	sed -i "1,3s/\"mosctl $old\"/\"mosctl $version\"/" "$d/tools/mosctl.8"
+	for f in dkms.conf module/main.c tools/mosctl/mosctl.h tools/mosctl.8; do
+		grep -qF "$version\"" "$d/$f" || die "--version: no version $base_version to replace in $f"
+	done
+	{
+		printf 'mosix (%s) unstable; urgency=medium\n\n' "$version"
+		printf '  * The sources of %s, built as %s (tools/build-deb.sh --version).\n\n' \
+			"$base_version" "$version"
+		printf ' -- %s  %s\n\n' "$who" "$when"
+		cat "$d/debian/changelog"
+	} > "$d/debian/changelog.new" && mv "$d/debian/changelog.new" "$d/debian/changelog"
+}
 
 # snapshot DIR: the work tree as DIR/mosix-VERSION, once for all releases
 snapshot() {
@@ -74,6 +105,7 @@ snapshot() {
 		printf '%s\0' "$f"
 	done | (cd "$top" && xargs -0 -r cp -P --parents -t "$dest")
 	[ -f "$dest/debian/changelog" ] || die "copying the sources to $dest failed"
+	[ -z "$new_version" ] || set_version "$dest"
 }
 
 # stage DIR RELEASE: the sources to build as DIR/mosix-VERSION (the snapshot, or

@@ -1266,13 +1266,16 @@ END_TEST
 /* the fake cluster of the rendering tests */
 static const struct mosctl_node fake_nodes[] = {
 	{ .pe = 1, .status = MOSIX_INFO_STATUS_UP, .load = 250, .cpus = 4, .util = 125,
-	  .speed = 4800, .mem_kb = 8049456, .free_kb = 3355443, .age_ms = 700 },
+	  .speed = 4800, .mem_kb = 8049456, .free_kb = 3355443, .age_ms = 700,
+	  .has_traffic = true, .tx_packets = 612, .rx_packets = 598, .rx_accepted = 590 },
 	{ .pe = 2, .status = MOSIX_INFO_STATUS_UP, .self = true, .load = 1500, .cpus = 8,
 	  .util = 1000, .speed = 5200, .mem_kb = 16777216, .free_kb = 524288, .age_ms = 0 },
 	{ .pe = 3, .status = MOSIX_INFO_STATUS_LEAVING, .load = 0, .cpus = 1, .util = 0,
-	  .speed = 1, .mem_kb = 1024, .free_kb = 0, .age_ms = 1950 },
+	  .speed = 1, .mem_kb = 1024, .free_kb = 0, .age_ms = 1950,
+	  .has_traffic = true, .tx_packets = 10, .rx_packets = 9, .rx_accepted = 9 },
 	{ .pe = 4, .status = MOSIX_INFO_STATUS_DOWN, .load = 1234567, .cpus = 2, .util = 5,
-	  .speed = 10000000, .mem_kb = 1ULL << 42, .free_kb = 1000, .age_ms = 3600000 },
+	  .speed = 10000000, .mem_kb = 1ULL << 42, .free_kb = 1000, .age_ms = 3600000,
+	  .has_traffic = true, .tx_packets = 18446744073709551615ULL, .rx_packets = 0 },
 	{ .pe = 5, .status = MOSIX_INFO_STATUS_UNKNOWN },
 };
 
@@ -1335,9 +1338,14 @@ START_TEST(test_status_text_with_view_and_counters)
 	ck_assert_str_eq(buf, FAKE_HEAD FAKE_TABLE FAKE_COUNTERS
 			 "dropped:\n  bad_tag: 5\n  replay: 2\n");
 
-	/* -v: every reason, by the names of mosix_info_drop_name() */
+	/* -v: each peer's traffic, every reason by the names of mosix_info_drop_name() */
 	render(buf, &st, &v, MOSCTL_PRINT_VERBOSE);
-	n = (size_t)snprintf(want, sizeof(want), "%s", FAKE_HEAD FAKE_TABLE FAKE_COUNTERS "dropped:\n");
+	n = (size_t)snprintf(want, sizeof(want), "%s", FAKE_HEAD FAKE_TABLE "\n"
+		"   PEER          SENT       ARRIVED      ACCEPTED       DROPPED\n"
+		"      1           612           598           590             8\n"
+		"      3            10             9             9             0\n"
+		"      4  18446744073709551615             0             0             0\n"
+		FAKE_COUNTERS "dropped:\n");
 	for (i = 0; i < MOSCTL_NR_DROPS; i++)
 		n += (size_t)snprintf(want + n, sizeof(want) - n, "  %s: %u\n",
 				      mosix_info_drop_name((unsigned int)i),
@@ -1381,16 +1389,21 @@ START_TEST(test_status_json_with_view_and_counters)
 	n = (size_t)snprintf(want, sizeof(want), "%s",
 		"{\"state\":\"up\",\"pe\":2,\"node_count\":5,\"entries\":3,\"table_gen\":7,"
 		"\"key_set\":true,\"info_interval_ms\":1000,\"window\":16,\"nodes\":["
-		"{\"pe\":1,\"status\":\"up\",\"self\":false,\"load\":0.25,\"cpus\":4,\"speed\":4800,"
+		"{\"pe\":1,\"status\":\"up\",\"self\":false,"
+		"\"tx_packets\":612,\"rx_packets\":598,\"rx_accepted\":590,\"load\":0.25,\"cpus\":4,\"speed\":4800,"
 		"\"mem\":8049456,\"free\":3355443,\"util\":12.5,\"age_ms\":700},"
-		"{\"pe\":2,\"status\":\"up\",\"self\":true,\"load\":1.5,\"cpus\":8,\"speed\":5200,"
+		"{\"pe\":2,\"status\":\"up\",\"self\":true,"
+		"\"tx_packets\":null,\"rx_packets\":null,\"rx_accepted\":null,\"load\":1.5,\"cpus\":8,\"speed\":5200,"
 		"\"mem\":16777216,\"free\":524288,\"util\":100,\"age_ms\":0},"
-		"{\"pe\":3,\"status\":\"leaving\",\"self\":false,\"load\":0,\"cpus\":1,\"speed\":1,"
+		"{\"pe\":3,\"status\":\"leaving\",\"self\":false,"
+		"\"tx_packets\":10,\"rx_packets\":9,\"rx_accepted\":9,\"load\":0,\"cpus\":1,\"speed\":1,"
 		"\"mem\":1024,\"free\":0,\"util\":0,\"age_ms\":1950},"
-		"{\"pe\":4,\"status\":\"down\",\"self\":false,\"load\":1234.567,\"cpus\":2,"
+		"{\"pe\":4,\"status\":\"down\",\"self\":false,"
+		"\"tx_packets\":18446744073709551615,\"rx_packets\":0,\"rx_accepted\":0,\"load\":1234.567,\"cpus\":2,"
 		"\"speed\":10000000,\"mem\":4398046511104,\"free\":1000,\"util\":0.5,"
 		"\"age_ms\":3600000},"
-		"{\"pe\":5,\"status\":\"unknown\",\"self\":false,\"load\":null,\"cpus\":null,"
+		"{\"pe\":5,\"status\":\"unknown\",\"self\":false,"
+		"\"tx_packets\":null,\"rx_packets\":null,\"rx_accepted\":null,\"load\":null,\"cpus\":null,"
 		"\"speed\":null,\"mem\":null,\"free\":null,\"util\":null,\"age_ms\":null}],"
 		"\"more_unknown\":0,\"stats\":{\"ticks\":1234,\"tx_packets\":1200,"
 		"\"tx_bytes\":964800,\"tx_errors\":3,\"rx_accepted\":1100,\"rx_bytes\":884400,"
@@ -1453,7 +1466,8 @@ START_TEST(test_status_json_extremes)
 	node.status = 77;
 	render(buf, &st, &v, MOSCTL_PRINT_JSON);
 	ck_assert_msg(json_valid(buf), "not JSON: %s", buf);
-	ck_assert_ptr_nonnull(strstr(buf, "\"status\":\"unknown\",\"self\":true,\"load\":null,"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"status\":\"unknown\",\"self\":true,\"tx_packets\":null,\"rx_packets\":null,"
+				"\"rx_accepted\":null,\"load\":null,"));
 	/* text: the row is still one line */
 	render(buf, &st, &v, 0);
 	ck_assert_ptr_nonnull(strstr(buf, "* 65535  unknown        -"));
@@ -1659,6 +1673,17 @@ static void put_node_attrs(struct nlmsghdr *nlh, uint32_t pe, bool self)
 	mnl_attr_put_u32(nlh, MOSIX_A_NODE_AGE_MS, 700);
 }
 
+/* a fresh GET_NODES message about peer pe (not this node), all figures in it */
+static struct nlmsghdr *node_message(char *buf, size_t size, uint32_t pe)
+{
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, size);
+	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
+	put_node_attrs(nlh, pe, false);
+	return nlh;
+}
+
 START_TEST(test_netlink_node_message)
 {
 	char buf[1024] __attribute__((aligned(8))) = { 0 };
@@ -1679,12 +1704,35 @@ START_TEST(test_netlink_node_message)
 	ck_assert_uint_eq(n.free_kb, 12345);
 	ck_assert_uint_eq(n.age_ms, 700);
 
+	ck_assert(!n.has_traffic);
+
 	memset(buf, 0, sizeof(buf));
 	nlh = put_genl(buf, MOSIX_CMD_GET_NODES);
 	put_node_attrs(nlh, 65535, false);
 	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), 0);
 	ck_assert(!n.self);
 	ck_assert_uint_eq(n.pe, 65535);
+
+	/* a peer's traffic: the three counters together */
+	nlh = node_message(buf, sizeof(buf), 2);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_TX_PACKETS, 1ULL << 33);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_RX_PACKETS, 41);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_RX_ACCEPTED, 40);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), 0);
+	ck_assert(n.has_traffic);
+	ck_assert_uint_eq(n.tx_packets, 1ULL << 33);
+	ck_assert_uint_eq(n.rx_packets, 41);
+	ck_assert_uint_eq(n.rx_accepted, 40);
+	/* one missing, or one of the wrong size: -EBADMSG */
+	nlh = node_message(buf, sizeof(buf), 2);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_TX_PACKETS, 1);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_RX_PACKETS, 1);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
+	nlh = node_message(buf, sizeof(buf), 2);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_TX_PACKETS, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_NODE_RX_PACKETS, 1);
+	mnl_attr_put_u64(nlh, MOSIX_A_NODE_RX_ACCEPTED, 1);
+	ck_assert_int_eq(mosctl_nl_parse_node(nlh, &n), -EBADMSG);
 
 	/* PE out of range, missing PE or status, wrong sizes: -EBADMSG */
 	memset(buf, 0, sizeof(buf));

@@ -7,13 +7,15 @@
 #                       a boot of its own each
 #   multi multi_end     NODES_REQUIRED=3: the 3-node boot; ENDS_GUEST=1 ones at its end,
 #                       each with its own ENDS_NODE (2 or 3: node 1 stays up to the end)
+#   systemd_files       GUEST_INIT=systemd (NODES_REQUIRED=3): the 3-node boot under
+#                       systemd, on the kernels whose headers the host has (tests/check.sh)
 #   case_errors         a line per case file that fits no boot (each fails make check)
 # Within a boot: smoke and net3 first (the quickest signs that the guests and their
 # network work at all), then the rest by name.
 sort_case_files() {
 	local c n own e vm_first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh) case_files
 	local -A ends_node=()	# node -> the case file that ends its guest
-	single=() single_own=() multi=() multi_end=() case_errors=()
+	single=() single_own=() multi=() multi_end=() systemd_files=() case_errors=()
 	case_files=("${vm_first[@]}")
 	for c in tests/vm/cases/*.sh; do
 		[ -e "$c" ] || continue
@@ -25,6 +27,14 @@ sort_case_files() {
 			continue
 		fi
 		n=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
+		if grep -qE '^GUEST_INIT=systemd([^a-z]|$)' "$c"; then
+			if [ "${n:-1}" = 3 ]; then
+				systemd_files+=("$c")
+			else
+				case_errors+=("case file $c is in no VM run (GUEST_INIT=systemd needs NODES_REQUIRED=3)")
+			fi
+			continue
+		fi
 		own=
 		grep -qE '^ENDS_GUEST=1([^0-9]|$)' "$c" && own=1
 		case ${n:-1}/$own in

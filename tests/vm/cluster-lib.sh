@@ -4,24 +4,35 @@
 
 INTERVAL=250
 
-# node_field PE FIELD: FIELD of node PE in this node's view ("unknown" status if absent)
-node_field() {
-	"$MOSCTL" status --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-for n in d["nodes"]:
-    if n["pe"] == int(sys.argv[1]):
-        print(n[sys.argv[2]]); break
-else:
-    print("unknown" if sys.argv[2] == "status" else "")' "$1" "$2"
+# node_fields PE FIELD...: those fields of node PE in this node's view, on one line, from
+# one query (empty for an absent node); jq, not python: in a debug guest python's start
+# alone costs seconds
+node_fields() {
+	"$MOSCTL" status --json | jq -r --argjson pe "$1" \
+		'first(.nodes[] | select(.pe == $pe)) | [.[$ARGS.positional[]] | tostring] | join(" ")' \
+		--args "${@:2}"
 }
-# node_status PE: its status in this node's view, from the text of `mosctl status` (awk,
-# not python: in a busy emulated guest every poll counts)
+# node_field PE FIELD: one of them ("unknown" status if absent)
+node_field() {
+	local v
+	v=$(node_fields "$1" "$2") || return
+	[ -n "$v" ] || [ "$2" != status ] || v=unknown
+	echo "$v"
+}
+# node_status PE: its status in this node's view, from the text of `mosctl status` (read
+# by bash itself: in a busy emulated guest every process a poll starts counts)
 node_status() {
-	"$MOSCTL" status | awk -v pe="$1" '
-		$1 == "*" { $1 = "" ; $0 = $0 }
-		$1 == pe && NF >= 9 { print $2; found = 1 }
-		END { if (!found) print "unknown" }'
+	local out line f
+	out=$("$MOSCTL" status) || { echo unknown; return; }
+	while IFS= read -r line; do
+		read -r -a f <<< "$line"
+		[ "${f[0]:-}" != "*" ] || f=("${f[@]:1}")
+		if [ "${f[0]:-}" = "$1" ] && [ "${#f[@]}" -ge 9 ]; then
+			echo "${f[1]}"
+			return
+		fi
+	done <<< "$out"
+	echo unknown
 }
 status_is() { [ "$(node_status "$1")" = "$2" ]; }
 status_in() { local s; s=$(node_status "$1"); case " $2 " in *" $s "*) return 0 ;; esac; return 1; }

@@ -16,10 +16,16 @@
 #   dmesg.log     the kernel log at the end; tainted: /proc/sys/kernel/tainted at the end
 #   kmsg.log      the kernel log as it grows, from boot (dmesg --follow: whole although a
 #                 test runs dmesg -C, and up to the moment a guest dies)
+# Under systemd (MOSIX_GUEST_INIT=systemd: run-vm.sh's GUEST_INIT=systemd; the initramfs
+# made the root writable and starts this as mosix-test.service): systemd has mounted the
+# basic file systems and networkd configures eth0, so those steps are checks here; a
+# SIGTERM once this node is ending its guest (end_guest systemctl) lets systemd go on.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LC_ALL=C TERM=dumb
 umask 022
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/vm/nap.sh
+source "$here/nap.sh"
 
 MOSIX_SCRATCH=/run/mosix-test
 MOSIX_NODE=1
@@ -75,28 +81,38 @@ finish() {
 		if [ "$MOSIX_NODES" -gt 1 ]; then
 			: > "$MOSIX_SCRATCH/barrier/__end.$MOSIX_NODE"
 			local i=0 n
-			while [ "$i" -lt 600 ]; do
-				n=$(find "$MOSIX_SCRATCH/barrier" -maxdepth 1 -name '__end.*' | wc -l)
-				[ "$n" -ge "$MOSIX_NODES" ] && break
-				sleep 0.1
+			local -a ends
+			while [ "$i" -lt 300 ]; do
+				ends=("$MOSIX_SCRATCH"/barrier/__end.*)
+				[ -e "${ends[0]}" ] && [ "${#ends[@]}" -ge "$MOSIX_NODES" ] && break
+				nap 0.2
 				i=$((i + 1))
 			done
 		fi
 		dmesg > "$outdir/dmesg.log" 2>&1
 		if [ -n "$kmsg_pid" ]; then
-			sleep 0.2	# the last lines to the copy
+			nap 0.2	# the last lines to the copy
 			kill "$kmsg_pid" 2>/dev/null
 		fi
 		cat /proc/sys/kernel/tainted > "$outdir/tainted.tmp" &&
 			mv "$outdir/tainted.tmp" "$outdir/tainted"
-		say "tainted=$(cat /proc/sys/kernel/tainted) ($(( $(date +%s) - start_s )) s in guest.sh)"
+		say "tainted=$(</proc/sys/kernel/tainted) ($((EPOCHSECONDS - start_s)) s in guest.sh)"
 	fi
 	say "powering off"
 	poweroff_now
 }
 trap finish EXIT
-trap 'exit 1' INT TERM HUP
-start_s=$(date +%s)
+on_signal() {
+	# systemctl poweroff from a test (end_guest systemctl): systemd stops this service
+	# last (it is ordered before mosix.service); let it finish its own way
+	if [ "${MOSIX_GUEST_INIT:-}" = systemd ] && [ -e "$MOSIX_SCRATCH/barrier/__ending.$MOSIX_NODE" ]; then
+		trap - EXIT
+		exit 0
+	fi
+	exit 1
+}
+trap on_signal INT TERM HUP
+start_s=$EPOCHSECONDS
 
 # --- the basic file systems (the host root itself is read-only)
 # (no mountpoint -q before /proc is mounted: on the 9p root it can be fooled by the
@@ -105,18 +121,25 @@ mnt() { # TYPE DIR [OPTIONS]
 	mkdir -p "$2" 2>/dev/null
 	mount -t "$1" ${3:+-o "$3"} "$1" "$2" || setup_error "mount -t $1 $2 failed"
 }
-mnt proc /proc
-mnt sysfs /sys
-mnt devtmpfs /dev
-mnt devpts /dev/pts gid=5,mode=620,ptmxmode=666
-mnt tmpfs /dev/shm mode=1777
-ln -sfn /proc/self/fd /dev/fd
-ln -sfn /proc/self/fd/0 /dev/stdin
-ln -sfn /proc/self/fd/1 /dev/stdout
-ln -sfn /proc/self/fd/2 /dev/stderr
-mnt tmpfs /tmp mode=1777
-mnt tmpfs /run mode=755
-mkdir -p /run/lock
+if [ "${MOSIX_GUEST_INIT:-}" = systemd ]; then
+	[ "$(</proc/1/comm)" = systemd ] || setup_error "MOSIX_GUEST_INIT=systemd, but PID 1 is $(</proc/1/comm)"
+	for d in /proc /sys /dev /dev/pts /run; do
+		mountpoint -q "$d" || setup_error "systemd did not mount $d"
+	done
+else
+	mnt proc /proc
+	mnt sysfs /sys
+	mnt devtmpfs /dev
+	mnt devpts /dev/pts gid=5,mode=620,ptmxmode=666
+	mnt tmpfs /dev/shm mode=1777
+	ln -sfn /proc/self/fd /dev/fd
+	ln -sfn /proc/self/fd/0 /dev/stdin
+	ln -sfn /proc/self/fd/1 /dev/stdout
+	ln -sfn /proc/self/fd/2 /dev/stderr
+	mnt tmpfs /tmp mode=1777
+	mnt tmpfs /run mode=755
+	mkdir -p /run/lock
+fi
 say "base mounts done"
 
 read -ra cmdline_words < /proc/cmdline
@@ -150,14 +173,17 @@ dmesg --follow > "$outdir/kmsg.log" 2>&1 &
 kmsg_pid=$!
 # modprobe in the guest: the guest kernel's own module tree over /lib/modules
 kmods=$MOSIX_TOP/.deps/kernels/$(uname -r)/lib/modules
-if [ -d "$kmods/$(uname -r)" ]; then
+if [ "${MOSIX_GUEST_INIT:-}" = systemd ]; then
+	# (the initramfs laid the tree over /lib/modules, writable)
+	[ -f "/lib/modules/$(uname -r)/modules.dep" ] || setup_error "no module tree of $(uname -r) in /lib/modules"
+elif [ -d "$kmods/$(uname -r)" ]; then
 	mount --bind "$kmods" /lib/modules || setup_error "bind mount of $kmods on /lib/modules failed"
 else
 	setup_error "no module tree at $kmods/$(uname -r)"
 fi
 grep -qw configfs /proc/filesystems || modprobe configfs || setup_error "modprobe configfs failed"
 mountpoint -q /sys/kernel/config || mnt configfs /sys/kernel/config
-mnt debugfs /sys/kernel/debug
+mountpoint -q /sys/kernel/debug || mnt debugfs /sys/kernel/debug
 
 # the hung task detector at 30 s (run-vm.sh also passes sysctl.kernel.hung_task_timeout_secs)
 [ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 30 > /proc/sys/kernel/hung_task_timeout_secs
@@ -193,7 +219,17 @@ check_debug_options
 
 say "modules and configfs done"
 ip link set lo up || setup_error "ip link set lo up failed"
-if [ -e /sys/class/net/eth0 ]; then
+if [ "${MOSIX_GUEST_INIT:-}" = systemd ]; then
+	# networkd's (mosix-test.service starts after network-online.target): both addresses
+	# within 10 s
+	eth0_has_addresses() {
+		ip -4 addr show dev eth0 2> /dev/null | grep -q " 10.99.0.$MOSIX_NODE/24 " &&
+			ip -6 addr show dev eth0 2> /dev/null | grep -q " fd99::$MOSIX_NODE/64 "
+	}
+	for ((i = 0; i < 100; i++)); do eth0_has_addresses && break; nap 0.1; done
+	eth0_has_addresses ||
+		setup_error "systemd-networkd did not configure eth0: $(ip addr show dev eth0 2>&1 | tr '\n' ' ')"
+elif [ -e /sys/class/net/eth0 ]; then
 	if ! { ip addr add "10.99.0.$MOSIX_NODE/24" dev eth0 &&
 		ip -6 addr add "fd99::$MOSIX_NODE/64" dev eth0 nodad &&
 		ip link set eth0 up; }; then
@@ -224,7 +260,7 @@ start_barrier() { # NUM SECONDS
 	local n missing w0 end
 	[ "$MOSIX_NODES" -gt 1 ] || return 0
 	: > "$bdir/__start.$1.$MOSIX_NODE" || say "cannot write $bdir/__start.$1.$MOSIX_NODE"
-	w0=$(date +%s)
+	w0=$EPOCHSECONDS
 	end=$((w0 + $2))
 	while :; do
 		missing=
@@ -233,14 +269,14 @@ start_barrier() { # NUM SECONDS
 				missing+=" $n"
 		done
 		[ -n "$missing" ] || break
-		if [ "$(date +%s)" -ge "$end" ]; then
+		if [ "$EPOCHSECONDS" -ge "$end" ]; then
 			say "test $1: node(s)$missing not at its start after $2 s: going on without them"
 			for n in $missing; do lost[$n]=1; done
 			return 0
 		fi
-		sleep 0.2
+		nap 0.2
 	done
-	[ $(($(date +%s) - w0)) -lt 3 ] || say "test $1: all nodes at its start after $(($(date +%s) - w0)) s"
+	[ $((EPOCHSECONDS - w0)) -lt 3 ] || say "test $1: all nodes at its start after $((EPOCHSECONDS - w0)) s"
 }
 # after_test SID RESULT: nothing a test started outlives it (each test runs in a
 # session of its own: setsid; a background `timeout 20 hog &` has a process group of
@@ -255,7 +291,7 @@ after_test() {
 		# bounded: a module wedged in its exit must not hold PID 1 forever
 		rmmod mosix > /dev/null 2>&1 &
 		p=$! i=0
-		while kill -0 "$p" 2> /dev/null && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+		while kill -0 "$p" 2> /dev/null && [ "$i" -lt 200 ]; do nap 0.1; i=$((i + 1)); done
 		[ -d /sys/module/mosix ] && say "after test $num: cannot unload the mosix it left loaded"
 	fi
 	[ -e /sys/class/net/eth0 ] || return 0
@@ -291,7 +327,7 @@ for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 		log=$outdir/logs/$cid.$f.log
 		start_barrier "$num" $((prev_ct + 60 * time_scale))
 		prev_ct=$ct
-		t0=$(date +%s%N)
+		t0=${EPOCHREALTIME/./}
 		# shellcheck disable=SC2016 # expanded by the inner bash
 		# (cwd /tmp: the root is read-only)
 		MOSIX_CASE=$cid MOSIX_TEST=$f MOSIX_TEST_NUM=$num setsid -w timeout -k 5 "$ct" bash -c '
@@ -303,8 +339,8 @@ for cf in "$MOSIX_SCRATCH"/cases/*.sh; do
 		tpid=$!
 		wait "$tpid"
 		rc=$?
-		t1=$(date +%s%N)
-		secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
+		t1=${EPOCHREALTIME/./}
+		secs=$(( (t1 - t0) / 1000000 )).$(( (t1 - t0) / 100000 % 10 ))
 		case $rc in
 		0) res=ok ;;
 		77) res=skip ;;

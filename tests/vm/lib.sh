@@ -40,73 +40,83 @@ log() {
 }
 
 # errno_name TEXT: map a strerror() text (glibc, C locale) to its errno name; prints
-# TEXT itself when it is not in the table
-errno_name() {
+# TEXT itself when it is not in the table. errno_var TEXT: the same into ERRNO_NAME
+# (no subshell: write_expect runs it for every refused write)
+errno_name() { errno_var "$1"; echo "$ERRNO_NAME"; }
+errno_var() {
 	case $1 in
-	"Invalid argument") echo EINVAL ;;
-	"Numerical result out of range") echo ERANGE ;;
-	"File exists") echo EEXIST ;;
-	"No such file or directory") echo ENOENT ;;
-	"Device or resource busy") echo EBUSY ;;
-	"File too large") echo EFBIG ;;
-	"Operation not permitted") echo EPERM ;;
-	"Required key not available") echo ENOKEY ;;
-	"Key was rejected by service") echo EKEYREJECTED ;;
-	"Input/output error") echo EIO ;;
-	"Interrupted system call") echo EINTR ;;
-	"Connection timed out") echo ETIMEDOUT ;;
-	"Argument list too long") echo E2BIG ;;
-	"No space left on device") echo ENOSPC ;;
-	"Permission denied") echo EACCES ;;
-	"No such device") echo ENODEV ;;
-	"No such device or address") echo ENXIO ;;
-	"No such process") echo ESRCH ;;
-	"Resource temporarily unavailable") echo EAGAIN ;;
-	"Cannot allocate memory") echo ENOMEM ;;
-	"Operation not supported") echo EOPNOTSUPP ;;
-	"Function not implemented") echo ENOSYS ;;
-	"Bad address") echo EFAULT ;;
-	"Bad message") echo EBADMSG ;;
-	"Protocol error") echo EPROTO ;;
-	"Message too long") echo EMSGSIZE ;;
-	"Value too large for defined data type") echo EOVERFLOW ;;
-	"Transport endpoint is not connected") echo ENOTCONN ;;
-	"Connection refused") echo ECONNREFUSED ;;
-	"Connection reset by peer") echo ECONNRESET ;;
-	"Address already in use") echo EADDRINUSE ;;
-	"Operation already in progress") echo EALREADY ;;
-	"Operation now in progress") echo EINPROGRESS ;;
-	"Operation canceled") echo ECANCELED ;;
-	"No data available") echo ENODATA ;;
-	"Read-only file system") echo EROFS ;;
-	"Not a directory") echo ENOTDIR ;;
-	"Is a directory") echo EISDIR ;;
-	"Directory not empty") echo ENOTEMPTY ;;
-	"Too many open files") echo EMFILE ;;
-	"Network is unreachable") echo ENETUNREACH ;;
-	"No route to host") echo EHOSTUNREACH ;;
-	"Stale file handle") echo ESTALE ;;
-	"Bad file descriptor") echo EBADF ;;
-	"Cannot assign requested address") echo EADDRNOTAVAIL ;;
-	*) echo "$1" ;;
+	"Invalid argument") ERRNO_NAME=EINVAL ;;
+	"Numerical result out of range") ERRNO_NAME=ERANGE ;;
+	"File exists") ERRNO_NAME=EEXIST ;;
+	"No such file or directory") ERRNO_NAME=ENOENT ;;
+	"Device or resource busy") ERRNO_NAME=EBUSY ;;
+	"File too large") ERRNO_NAME=EFBIG ;;
+	"Operation not permitted") ERRNO_NAME=EPERM ;;
+	"Required key not available") ERRNO_NAME=ENOKEY ;;
+	"Key was rejected by service") ERRNO_NAME=EKEYREJECTED ;;
+	"Input/output error") ERRNO_NAME=EIO ;;
+	"Interrupted system call") ERRNO_NAME=EINTR ;;
+	"Connection timed out") ERRNO_NAME=ETIMEDOUT ;;
+	"Argument list too long") ERRNO_NAME=E2BIG ;;
+	"No space left on device") ERRNO_NAME=ENOSPC ;;
+	"Permission denied") ERRNO_NAME=EACCES ;;
+	"No such device") ERRNO_NAME=ENODEV ;;
+	"No such device or address") ERRNO_NAME=ENXIO ;;
+	"No such process") ERRNO_NAME=ESRCH ;;
+	"Resource temporarily unavailable") ERRNO_NAME=EAGAIN ;;
+	"Cannot allocate memory") ERRNO_NAME=ENOMEM ;;
+	"Operation not supported") ERRNO_NAME=EOPNOTSUPP ;;
+	"Function not implemented") ERRNO_NAME=ENOSYS ;;
+	"Bad address") ERRNO_NAME=EFAULT ;;
+	"Bad message") ERRNO_NAME=EBADMSG ;;
+	"Protocol error") ERRNO_NAME=EPROTO ;;
+	"Message too long") ERRNO_NAME=EMSGSIZE ;;
+	"Value too large for defined data type") ERRNO_NAME=EOVERFLOW ;;
+	"Transport endpoint is not connected") ERRNO_NAME=ENOTCONN ;;
+	"Connection refused") ERRNO_NAME=ECONNREFUSED ;;
+	"Connection reset by peer") ERRNO_NAME=ECONNRESET ;;
+	"Address already in use") ERRNO_NAME=EADDRINUSE ;;
+	"Operation already in progress") ERRNO_NAME=EALREADY ;;
+	"Operation now in progress") ERRNO_NAME=EINPROGRESS ;;
+	"Operation canceled") ERRNO_NAME=ECANCELED ;;
+	"No data available") ERRNO_NAME=ENODATA ;;
+	"Read-only file system") ERRNO_NAME=EROFS ;;
+	"Not a directory") ERRNO_NAME=ENOTDIR ;;
+	"Is a directory") ERRNO_NAME=EISDIR ;;
+	"Directory not empty") ERRNO_NAME=ENOTEMPTY ;;
+	"Too many open files") ERRNO_NAME=EMFILE ;;
+	"Network is unreachable") ERRNO_NAME=ENETUNREACH ;;
+	"No route to host") ERRNO_NAME=EHOSTUNREACH ;;
+	"Stale file handle") ERRNO_NAME=ESTALE ;;
+	"Bad file descriptor") ERRNO_NAME=EBADF ;;
+	"Cannot assign requested address") ERRNO_NAME=EADDRNOTAVAIL ;;
+	*) ERRNO_NAME=$1 ;;
 	esac
 }
 
 # write_expect FILE VALUE ERRNAME: write VALUE (no newline added) to FILE with one
-# write() (through dd; keep VALUE non-empty and under 1 MiB) and
-# check the outcome: ERRNAME is OK for success, else an errno name (EINVAL, ERANGE...).
-# Fails the test on a mismatch.
+# write() and check the outcome: ERRNAME is OK for success, else an errno name (EINVAL,
+# ERANGE...). Fails the test on a mismatch. Keep VALUE non-empty and under 1 MiB.
+# A short value without a newline goes out from bash's own printf (one write(), and no
+# process started: on a debug kernel each costs most of a second); anything else
+# through dd, which collects the whole value (fullblock) and writes it once (bash's
+# stdout is line-buffered: one write per line, and 4 KiB at most each).
 write_expect() {
 	[ $# = 3 ] || fail "usage: write_expect FILE VALUE ERRNAME"
-	local file=$1 val=$2 want=$3 err got
-	# bash's stdout is line-buffered (one write per line): go through dd, which
-	# collects the whole value (fullblock) and writes it once
-	err=$(printf '%s' "$val" | LC_ALL=C dd of="$file" bs=1M iflag=fullblock conv=notrunc status=none 2>&1)
+	local file=$1 val=$2 want=$3 err got errf=${TMPDIR:-/tmp}/.write_expect.$BASHPID
+	if [ ${#val} -le 1024 ] && [[ $val != *$'\n'* ]]; then
+		{ printf '%s' "$val" > "$file"; } 2> "$errf"
+		err=$(<"$errf")
+	else
+		err=$(printf '%s' "$val" | LC_ALL=C dd of="$file" bs=1M iflag=fullblock conv=notrunc status=none 2>&1)
+	fi
 	if [ -z "$err" ]; then
 		got=OK
 	else
-		# "bash: line 1: printf: write error: Invalid argument" or "bash: FILE: No such..."
-		got=$(errno_name "${err##*: }")
+		# "bash: line 1: printf: write error: Invalid argument", "bash: FILE: No such...",
+		# "dd: error writing 'FILE': Invalid argument"
+		errno_var "${err##*: }"
+		got=$ERRNO_NAME
 	fi
 	[ "$got" = "$want" ] ||
 		fail "write_expect: '$val' > $file: got $got, want $want${err:+ ($err)}"
@@ -131,6 +141,25 @@ expect_errno() {
 	[ "$got" = "$want" ] || fail "expect_errno: $*: got $got (status $rc), want $want${err:+: $err}"
 }
 
+# nap SECS: sleep without starting a process (nap.sh)
+# shellcheck source=tests/vm/nap.sh
+source "${BASH_SOURCE[0]%/*}/nap.sh"
+
+# time_scale_init: MOSIX_TIME_SCALE, run-vm.sh's --time-scale (mosixtest.time_scale=N on
+# the kernel command line; 1 if absent): what a bound on elapsed time in a test is
+# multiplied by on a slow (debug) kernel
+time_scale_init() {
+	local w
+	[ -z "${MOSIX_TIME_SCALE:-}" ] || return 0
+	MOSIX_TIME_SCALE=1
+	local -a words=()
+	read -r -a words < /proc/cmdline 2> /dev/null
+	for w in "${words[@]}"; do
+		case $w in mosixtest.time_scale=*) MOSIX_TIME_SCALE=${w#*=} ;; esac
+	done
+	[[ $MOSIX_TIME_SCALE =~ ^[1-9][0-9]?$ ]] || MOSIX_TIME_SCALE=1
+}
+
 # wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds (return 0) or SECONDS
 # pass (return 1; does not fail the test by itself: `wait_for 5 test -e F || fail ...`)
 # On a slow kernel (the debug kernel: run-vm.sh's --time-scale N, mosixtest.time_scale=N
@@ -138,24 +167,16 @@ expect_errno() {
 # (at most 0.5 s): a poll that forks competes with what it waits for on the one vCPU.
 # (the clock is bash's EPOCHREALTIME: no fork of date(1) per round)
 wait_for() {
-	local secs=$1 end w ival=0.1
+	local secs=$1 end ival=0.1
 	shift
-	if [ -z "${MOSIX_TIME_SCALE:-}" ]; then
-		MOSIX_TIME_SCALE=1
-		local -a words=()
-		read -r -a words < /proc/cmdline 2> /dev/null
-		for w in "${words[@]}"; do
-			case $w in mosixtest.time_scale=*) MOSIX_TIME_SCALE=${w#*=} ;; esac
-		done
-		[[ $MOSIX_TIME_SCALE =~ ^[1-9][0-9]?$ ]] || MOSIX_TIME_SCALE=1
-	fi
+	time_scale_init
 	secs=$((secs * MOSIX_TIME_SCALE))
 	[ "$MOSIX_TIME_SCALE" -le 1 ] || ival=0.$((MOSIX_TIME_SCALE < 5 ? MOSIX_TIME_SCALE : 5))
 	end=$(( ${EPOCHREALTIME/./} + secs * 1000000 ))
 	while :; do
 		"$@" && return 0
 		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep "$ival"
+		nap "$ival"
 	done
 }
 
@@ -194,28 +215,62 @@ node_ended() { [ -e "$MOSIX_SCRATCH/barrier/__end.$1" ]; }
 
 # load_mosix [PARAM=VALUE...]: modprobe configfs and the dependencies mosix.ko declares,
 # insmod $MOSIX_KO, check that /sys/module/mosix appeared. Fails the test otherwise.
+# (what is there already is not asked for again: on the debug kernel each modprobe,
+# modinfo or mountpoint costs about a second; the dependencies of a module file are
+# read once per boot, into /tmp)
 load_mosix() {
-	local dep
+	local dep deps cache=/tmp/.mosix-ko-depends line=''
 	[ -f "$MOSIX_KO" ] || fail "load_mosix: no module at $MOSIX_KO (not built for $MOSIX_KVER?)"
 	# a failed earlier test may have left it loaded: start from a clean state
 	if [ -d /sys/module/mosix ]; then
 		log "load_mosix: unloading a mosix left loaded by an earlier test"
 		rmmod mosix || fail "load_mosix: cannot unload the leftover mosix"
 	fi
-	modprobe configfs || fail "load_mosix: modprobe configfs failed"
-	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config ||
+	[ -d /sys/module/configfs ] || modprobe configfs || fail "load_mosix: modprobe configfs failed"
+	is_mounted /sys/kernel/config || mount -t configfs configfs /sys/kernel/config ||
 		fail "load_mosix: cannot mount configfs"
-	for dep in $(modinfo -F depends "$MOSIX_KO" | tr ',' ' '); do
-		modprobe "$dep" || fail "load_mosix: modprobe $dep (a dependency of mosix) failed"
+	[ -f "$cache" ] && IFS= read -r line < "$cache"
+	if [ "${line%%$'\t'*}" = "$MOSIX_KO" ]; then
+		deps=${line#*$'\t'}
+	else
+		deps=$(modinfo -F depends "$MOSIX_KO") || fail "load_mosix: modinfo $MOSIX_KO failed"
+		printf '%s\t%s\n' "$MOSIX_KO" "$deps" > "$cache"
+	fi
+	for dep in ${deps//,/ }; do
+		[ -d "/sys/module/$dep" ] || modprobe "$dep" ||
+			fail "load_mosix: modprobe $dep (a dependency of mosix) failed"
 	done
 	insmod "$MOSIX_KO" "$@" || fail "load_mosix: insmod $MOSIX_KO $* failed"
 	[ -d /sys/module/mosix ] || fail "load_mosix: /sys/module/mosix missing after insmod"
+}
+
+# is_mounted DIR: something is mounted on DIR (/proc/mounts, read by bash itself)
+is_mounted() {
+	local dir
+	while read -r _ dir _; do
+		[ "$dir" = "$1" ] && return 0
+	done < /proc/mounts
+	return 1
 }
 
 # unload_mosix: rmmod mosix and check it is gone. Fails the test otherwise.
 unload_mosix() {
 	rmmod mosix || fail "unload_mosix: rmmod mosix failed"
 	wait_for 5 test ! -e /sys/module/mosix || fail "unload_mosix: /sys/module/mosix still present"
+}
+
+# settled_slab_kb: the kernel's slab total (kB) once freed memory has really gone back:
+# wait out the RCU grace periods that free a stopped kthread and a closed socket, then
+# shrink every cache. Shrinking also empties a KASAN kernel's quarantine, which keeps
+# freed objects (megabytes of them after a few hundred up/down cycles) and would
+# otherwise look like a leak; on other kernels it returns the empty slabs.
+settled_slab_kb() {
+	local f
+	nap 1
+	for f in /sys/kernel/slab/*/shrink; do
+		[ -L "${f%/shrink}" ] || printf 1 > "$f" 2>/dev/null
+	done
+	awk '/^Slab:/ {print $2}' /proc/meminfo
 }
 
 # the cluster key of the tests (32 bytes as hex); nodes cannot come up without a key
@@ -243,6 +298,8 @@ add_local_addr() {
 # passed, write the end-of-run files guest.sh would write, then
 #   poweroff  `poweroff -f` (the kernel runs its reboot notifiers)
 #   crash     an immediate reset without any notifier (sysrq b), as if the guest died
+#   systemctl `systemctl poweroff` (a guest under systemd, GUEST_INIT=systemd): systemd
+#             stops the units, mosix.service before this run's own, then powers off
 # Several nodes: the tests after this one in the run (guest.sh's plan) are recorded as
 # passed on this node without running, each with a log saying so: this node has no
 # part in them (one guest: they stay unreported, which fails the run). They
@@ -276,6 +333,11 @@ end_guest() {
 	case $1 in
 	poweroff) poweroff -f ;;
 	crash) echo 1 > /proc/sys/kernel/sysrq; echo b > /proc/sysrq-trigger ;;
+	systemctl)
+		systemctl poweroff || fail "end_guest systemctl: systemctl poweroff failed"
+		# (systemd ends this test with SIGTERM once mosix.service has stopped)
+		sleep 150
+		;;
 	esac
 	sleep 30
 	fail "end_guest $1: still running"

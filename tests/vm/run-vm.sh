@@ -38,6 +38,8 @@ usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
                       the guests (mosixtest.time_scale=N)
   --name NAME         run name: scratch build/vm/NAME-KVER/ (default: the case names)
   --append ARGS       extra kernel command line arguments
+A case file with GUEST_INIT=systemd boots its guests with systemd as PID 1 over a
+writable overlay of the host root (tests/vm/README.md); all files of a run agree.
 Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
   counted over all run-vm.sh invocations (a run waits until it gets --nodes slots).
   --root-cache MODE   9p cache mode of the read-only host root in the guests: none
@@ -112,7 +114,7 @@ timeout=${timeout:-$((300 * time_scale))}
 
 # --- case files: absolute paths, their t_* functions in definition order, node needs
 case_funcs() { sed -n 's/^\(t_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$1"; }
-cases=() need=1
+cases=() need=1 guest_init='' init_of=''
 for c in "$@"; do
 	[ -f "$c" ] || die "no case file $c"
 	c=$(readlink -f "$c")
@@ -120,6 +122,13 @@ for c in "$@"; do
 	[ -n "$(case_funcs "$c")" ] || die "no t_* function in $c"
 	r=$(sed -n 's/^NODES_REQUIRED=\([0-9][0-9]*\).*/\1/p' "$c" | tail -n 1)
 	[ -n "$r" ] && [ "$r" -gt "$need" ] && need=$r
+	# GUEST_INIT=systemd: the guests boot systemd over a writable overlay root (every
+	# case file of the run says the same)
+	r=$(sed -n 's/^GUEST_INIT=\([a-z]*\).*/\1/p' "$c" | tail -n 1)
+	case $r in "" | systemd) ;; *) die "$c: GUEST_INIT=$r (only systemd, or none)" ;; esac
+	[ -z "$init_of" ] || [ "$r" = "$guest_init" ] ||
+		die "$c: GUEST_INIT='$r', but $init_of says '$guest_init' (one init per run)"
+	guest_init=$r init_of=$c
 	cases+=("$c")
 done
 if [ -z "$nodes" ]; then
@@ -144,7 +153,7 @@ progress() { printf '[%6ss] %s\n' "$(elapsed)" "$*" >&2; }
 
 # --- initramfs: busybox + /init + the guest kernel's virtio/9p/net modules, decompressed
 want_mods=(virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev
-	netfs fscache 9pnet 9pnet_virtio 9p configfs failover net_failover virtio_net)
+	netfs fscache 9pnet 9pnet_virtio 9p configfs failover net_failover virtio_net overlay)
 build_initramfs() {
 	local out=$1 idir
 	idir=$(dirname "$out")
@@ -353,6 +362,8 @@ fi
 cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
 cmdline+=" mosixtest.case_timeout=$((case_timeout * time_scale)) mosixtest.rootcache=$root_cache"
 [ "$time_scale" = 1 ] || cmdline+=" mosixtest.time_scale=$time_scale"
+# (net.ifnames=0: udev would rename eth0, whose name the tests and networkd's file use)
+[ "$guest_init" != systemd ] || cmdline+=" mosixtest.init=systemd systemd.unit=mosix-test.target net.ifnames=0"
 acquire_slots
 progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch${debug_kernel:+ (debug kernel)}$( [ "$time_scale" = 1 ] || echo ", time scale $time_scale")"
 for n in $(seq "$nodes"); do

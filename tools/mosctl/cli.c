@@ -55,8 +55,11 @@ static const struct command commands[] = {
 		.help = "  --json           one JSON object: state, pe, node_count, entries,\n"
 			"                   table_gen, key_set, info_interval_ms, window,\n"
 			"                   nodes (pe, status, self, load, cpus, speed, mem,\n"
-			"                   free, util, age_ms), more_unknown, stats\n"
-			"  -v, --verbose    list every drop reason, not only those that occurred\n"
+			"                   free, util, age_ms, and for peers tx_packets,\n"
+			"                   rx_packets, rx_accepted), more_unknown, stats\n"
+			"  -v, --verbose    also each peer's datagrams (sent to it, arrived from\n"
+			"                   it, accepted, dropped here) and every drop reason,\n"
+			"                   not only those that occurred\n"
 			"  -h, --help       show this help\n"
 			"\n"
 			"The table lists every node of the node table (up to 1024 nodes; of a\n"
@@ -159,6 +162,73 @@ static const struct command commands[] = {
 			"saw, even after the clock went back: before each bring-up, start saves\n"
 			"the new epoch, max(saved + 2^20, the module's proposal), in DIR/epoch\n"
 			"(fsync'd), then hands it to the module (configfs epoch).\n",
+	},
+	{
+		.name = "run",
+		.fn = mosctl_cmd_run,
+		.summary = "run a command as a mosix job whose home is this node",
+		.usage = "run [--name NAME] [-o FILE] [-e FILE] [--detach] [--] CMD [ARGS...]",
+		.help = "  --name NAME      the job's name in ps (1-31 of A-Z a-z 0-9 . _ + -;\n"
+			"                   default: the command's file name)\n"
+			"  -o, --output FILE\n"
+			"                   the job's stdout goes to FILE (created, truncated)\n"
+			"  -e, --error FILE the job's stderr goes to FILE\n"
+			"  -d, --detach     print the job's id and return at once; the job's\n"
+			"                   stdin is /dev/null, its output goes to -o and -e\n"
+			"                   (without them it is discarded)\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"The job runs as you, in your working directory, with your environment\n"
+			"and umask, as the init's child in a PID namespace of its own, started by\n"
+			"the root helper (mosctl helper, which must be running). It behaves like\n"
+			"the command itself: stdin, stdout and stderr are relayed to and from\n"
+			"this mosctl run, the signals it gets (HUP INT QUIT TERM USR1 USR2 ALRM\n"
+			"WINCH CONT TSTP) go on to the job's process group, and it exits with the\n"
+			"job's status: its exit code, 128 + N if signal N killed it, 127 if the\n"
+			"command could not be started. If mosctl run itself is killed, the job\n"
+			"gets SIGHUP, as from a closed terminal. The node must be up.\n",
+	},
+	{
+		.name = "ps",
+		.fn = mosctl_cmd_ps,
+		.summary = "list the jobs whose home is this node",
+		.usage = "ps [--json]",
+		.help = "  --json           a JSON list of objects: id, name, home, where, pid\n"
+			"                   (null when not visible), state (running, exited),\n"
+			"                   user, uid, cmd, age_ms, and for an exited job its\n"
+			"                   wait_status and exit (\"exited 3\", \"killed by SIGINT\")\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"ID is HOME.NUM, valid cluster-wide: what wait takes. WHERE is the node\n"
+			"the job runs on, PID its init's pid. STATE is running, how it ended,\n"
+			"or lost (its helper died). The last 256 exited jobs are kept.\n",
+	},
+	{
+		.name = "wait",
+		.fn = mosctl_cmd_wait,
+		.summary = "wait for job HOME.NUM to end; exit with its status",
+		.usage = "wait JOB",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Returns at once if the job already ended. Exit status: the job's (its\n"
+			"exit code, or 128 + N for signal N); 1 if there is no such job or it\n"
+			"ended without a status; 2 usage.\n",
+	},
+	{
+		.name = "helper",
+		.fn = mosctl_cmd_helper,
+		.summary = "the root service that starts jobs for mosctl run",
+		.usage = "helper [--socket PATH]",
+		.help = "  -s, --socket PATH\n"
+			"                   listen on PATH (default /run/mosix/helper.sock, or\n"
+			"                   $MOSIX_HELPER_SOCKET)\n"
+			"  -h, --help       show this help\n"
+			"\n"
+			"Runs as root, in the foreground. Anyone may connect; each job\n"
+			"runs as the uid, gid and groups the kernel reports for the connecting\n"
+			"process. One keeper process per job relays its stdio and signals and\n"
+			"reports its end to the kernel; keepers outlive the helper. SIGTERM\n"
+			"stops it (exit 0); running jobs go on.\n",
 	},
 	{
 		.name = "help",

@@ -32,6 +32,8 @@ const char *mosctl_event_kind_name(uint32_t kind)
 		return "stage-undone";
 	case MOSIX_EVENT_STATE:
 		return "state";
+	case MOSIX_EVENT_JOB_EXITED:
+		return "job-exited";
 	default:
 		return "unknown";
 	}
@@ -204,6 +206,17 @@ int mosctl_event_parse(const struct nlmsghdr *nlh, struct mosctl_event *ev)
 		return -EBADMSG;
 	if (!have_kind)
 		return -EBADMSG;
+	if (ev->kind == MOSIX_EVENT_JOB_EXITED) {
+		bool h, n, u, st;
+
+		if (event_u32(a.tb[MOSIX_A_JOB_HOME], &ev->job_home, &h) ||
+		    event_u32(a.tb[MOSIX_A_JOB_NUM], &ev->job_num, &n) ||
+		    event_u32(a.tb[MOSIX_A_JOB_UID], &ev->job_uid, &u) ||
+		    event_u32(a.tb[MOSIX_A_JOB_STATUS], &ev->job_status, &st) ||
+		    !h || !n || !u || !st)
+			return -EBADMSG;
+		ev->has_job = true;
+	}
 	if (a.tb[MOSIX_A_EVENT_STAGE]) {
 		const struct nlattr *s = a.tb[MOSIX_A_EVENT_STAGE];
 		const char *name;
@@ -271,7 +284,7 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 
 	fputs("{\"event\":", f);
 	mosctl_json_str(f, mosctl_event_kind_name(ev->kind));
-	if (ev->kind > MOSIX_EVENT_STATE || ev->kind == MOSIX_EVENT_UNSPEC)
+	if (ev->kind > MOSIX_EVENT_JOB_EXITED || ev->kind == MOSIX_EVENT_UNSPEC)
 		fprintf(f, ",\"kind\":%" PRIu32, ev->kind);
 	if (ev->has_op) {
 		fputs(",\"op\":", f);
@@ -294,6 +307,10 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 	}
 	if (ev->has_pe)
 		fprintf(f, ",\"pe\":%" PRIu32, ev->pe);
+	if (ev->has_job)
+		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
+			",\"wait_status\":%" PRIu32, ev->job_home, ev->job_num,
+			ev->job_uid, ev->job_status);
 	fputs("}\n", f);
 }
 
@@ -374,6 +391,15 @@ void mosctl_event_print(struct mosctl_event_printer *p,
 			fprintf(f, " (PE %" PRIu32 ")", ev->pe);
 		fputc('\n', f);
 		break;
+	case MOSIX_EVENT_JOB_EXITED: {
+		char buf[64];
+
+		mosctl_event_printer_end(p);
+		fprintf(f, "job %" PRIu32 ".%" PRIu32 " (uid %" PRIu32 ") %s\n",
+			ev->job_home, ev->job_num, ev->job_uid,
+			mosctl_fmt_wait_status(buf, sizeof(buf), ev->job_status));
+		break;
+	}
 	default:
 		mosctl_event_printer_end(p);
 		fprintf(f, "event of unknown kind %" PRIu32 "\n", ev->kind);

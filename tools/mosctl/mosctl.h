@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include "mosix_map.h"
 #include "mosix_info.h"
+#include "mosix_job.h"
 
 #define MOSCTL_VERSION		"0.1.0"
 
@@ -100,6 +101,10 @@ int mosctl_cmd_whois(int argc, char **argv);
 int mosctl_cmd_shutdown(int argc, char **argv);
 int mosctl_cmd_monitor(int argc, char **argv);
 int mosctl_cmd_start(int argc, char **argv);
+int mosctl_cmd_run(int argc, char **argv);
+int mosctl_cmd_wait(int argc, char **argv);
+int mosctl_cmd_ps(int argc, char **argv);
+int mosctl_cmd_helper(int argc, char **argv);
 
 /* configfs.c: files of the configfs directory (pe, table, state, key, epoch...) */
 /* the directory: $MOSIX_CONFIGFS if set and not empty, else the default */
@@ -195,6 +200,11 @@ struct mosctl_node {
 	uint64_t mem_kb;
 	uint64_t free_kb;
 	uint32_t age_ms;
+	/* a peer's traffic (MOSIX_A_NODE_TX_PACKETS...): absent for this node */
+	bool has_traffic;
+	uint64_t tx_packets;	/* datagrams sent to it */
+	uint64_t rx_packets;	/* arrived from it, before the rate limit and tag */
+	uint64_t rx_accepted;
 };
 
 struct mosctl_event;
@@ -255,6 +265,162 @@ int mosctl_nl_get_table(struct mosctl_nl *nl, char **text, size_t *len);
  * longer than that (the kernel joins the chunks before it parses).
  */
 size_t mosctl_table_chunk(const char *text, size_t len, size_t max);
+
+/* one job of the registry (MOSIX_CMD_GET_JOBS), decoded; has_*: present */
+struct mosctl_job {
+	uint32_t home;
+	uint32_t num;
+	uint32_t where;
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t state;		/* enum mosix_job_state */
+	uint32_t status;	/* wait(2) status, if has_status */
+	uint64_t age_ms;
+	bool has_pid, has_status;
+	char name[MOSIX_JOB_NAME_MAX];
+	char cmd[MOSIX_JOB_CMD_MAX];
+};
+
+/*
+ * One GET_JOBS message: 0, or -EBADMSG (a required attribute missing or
+ * malformed, a name or command line the kernel would not have accepted).
+ */
+int mosctl_nl_parse_job(const struct nlmsghdr *nlh, struct mosctl_job *job);
+/* MOSIX_CMD_GET_JOBS dump; free *jobs */
+int mosctl_nl_get_jobs(struct mosctl_nl *nl, struct mosctl_job **jobs,
+		       size_t *n);
+/* MOSIX_CMD_JOB_ADD: the id of the new job in *home, *num */
+int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
+		      const char *name, const char *cmd, uint32_t *home,
+		      uint32_t *num);
+/* MOSIX_CMD_JOB_EXIT */
+int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status);
+
+/* jobs.c: the registry read from userspace (ps, wait) */
+/* a wait(2) status: "exited 3", "killed by SIGTERM", "killed by SIGSEGV (core dumped)" */
+char *mosctl_fmt_wait_status(char *buf, size_t size, uint32_t status);
+/* the exit status a shell gives for it: the code, or 128 + the signal */
+int mosctl_wait_status_exit(uint32_t status);
+/* "running", "exited" ("unknown" outside the enum) */
+const char *mosctl_job_state_name(uint32_t state);
+#define MOSCTL_PS_JSON	1u
+/* the table (or JSON list) of `mosctl ps`; user names through getpwuid */
+void mosctl_ps_print(FILE *f, const struct mosctl_job *jobs, size_t n,
+		     unsigned int flags);
+
+/*
+ * request.c: what `mosctl run` and the root helper (`mosctl helper`) say to
+ * each other over the helper's unix socket (SOCK_SEQPACKET: one message per
+ * record). First the client's request: struct mosctl_req_hdr, then exactly
+ * argc + envc NUL-terminated strings (the command, then its environment),
+ * with four descriptors (SCM_RIGHTS): the working directory (O_PATH), the
+ * job's stdin, stdout and stderr. Then struct mosctl_msg records both ways.
+ * The helper believes nothing of it but the socket's peer credentials.
+ */
+#define MOSCTL_ENV_HELPER_SOCKET	"MOSIX_HELPER_SOCKET"
+#define MOSCTL_HELPER_SOCKET	"/run/mosix/helper.sock"
+#define MOSCTL_REQ_MAGIC	0x4d585251u	/* "MXRQ" */
+#define MOSCTL_REQ_VERSION	1
+#define MOSCTL_REQ_MAX		(256 * 1024)	/* the whole request */
+#define MOSCTL_REQ_FDS		4	/* cwd, stdin, stdout, stderr */
+#define MOSCTL_REQ_DETACH	1u	/* no SIGHUP when the client goes */
+
+struct mosctl_req_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t flags;
+	uint64_t sigign;	/* bit N-1: signal N ignored, as exec passes it on */
+	uint32_t umask;
+	uint32_t argc;
+	uint32_t envc;
+	char name[MOSIX_JOB_NAME_MAX];	/* "" : named after the command */
+	uint32_t reserved;	/* 0 */
+};
+
+struct mosctl_run_req {
+	unsigned int flags;
+	uint64_t sigign;
+	uint32_t umask;
+	char name[MOSIX_JOB_NAME_MAX];	/* valid (mosix_job_name_check) */
+	char cmd[MOSIX_JOB_CMD_MAX];	/* the command line, for ps */
+	char **argv;			/* NULL-terminated, into buf */
+	char **envp;
+	char *buf;
+};
+
+enum mosctl_msg_type {
+	MOSCTL_MSG_STARTED = 1,	/* helper: the job runs; a = home, b = num */
+	MOSCTL_MSG_EXITED,	/* helper: a = its wait(2) status */
+	MOSCTL_MSG_ERROR,	/* helper: nothing runs; a = errno, text why */
+	MOSCTL_MSG_SIGNAL,	/* client: deliver signal a to the job */
+};
+
+#define MOSCTL_MSG_TEXT_MAX	200
+struct mosctl_msg {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t pad;
+	uint32_t a, b;
+	char text[MOSCTL_MSG_TEXT_MAX];	/* NUL-terminated */
+};
+
+/* the helper's socket: $MOSIX_HELPER_SOCKET if set and not empty, else the default */
+const char *mosctl_helper_socket(void);
+/* the request for argv/envp, in *out (free it): 0, -E2BIG, -ENOMEM, -EINVAL */
+int mosctl_req_encode(const char *name, unsigned int flags, uint64_t sigign,
+		      uint32_t umask,
+		      char *const argv[], char *const envp[], char **out,
+		      size_t *len);
+/*
+ * A request as received: 0, or -EPROTO (not one: magic, version, size) /
+ * -EINVAL (malformed) with *reason. Free with mosctl_req_free().
+ */
+int mosctl_req_decode(const void *msg, size_t len, struct mosctl_run_req *req,
+		      const char **reason);
+void mosctl_req_free(struct mosctl_run_req *req);
+/* a job name from the command: the file name, other characters as '_' */
+void mosctl_job_default_name(const char *argv0, char *name);
+/* argv joined by spaces, control characters as '?', cut to fit ps */
+void mosctl_job_cmdline(char *const argv[], char *cmd);
+/* a record: 0, or -EPROTO with *reason */
+int mosctl_msg_check(const struct mosctl_msg *m, size_t len, const char **reason);
+
+/*
+ * keeper.c: one job's keeper, forked by the helper for each connection:
+ * starts the job in a PID namespace of its own, registers it with the
+ * kernel, relays its stdio and signals, reports its end. Never returns.
+ */
+void mosctl_keeper(int conn) __attribute__((noreturn));
+/*
+ * jobinit.c: the job namespace's PID 1, run in the keeper's child: waits for
+ * the go byte on go_fd, starts the command as the user, forwards every
+ * signal to it, reaps, and writes to status_fd: READY once it runs as the
+ * owner, then the command's wait status (or why it could not start).
+ */
+struct mosctl_jobinit {
+	int go_fd, status_fd;
+	int cwd_fd, stdio[3];		/* the job's */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	const struct mosctl_run_req *req;
+};
+
+/* what the init writes to status_fd, once */
+enum {
+	MOSCTL_JOBINIT_READY = 1,	/* first: it runs as the owner */
+	MOSCTL_JOBINIT_EXITED,		/* value: the command's wait status */
+	MOSCTL_JOBINIT_EXEC_FAILED,	/* value: exec's errno */
+	MOSCTL_JOBINIT_SETUP_FAILED,	/* value: errno (credentials, fork) */
+};
+
+struct mosctl_jobinit_status {
+	uint32_t kind;
+	uint32_t value;
+};
+
+void mosctl_jobinit(const struct mosctl_jobinit *ji) __attribute__((noreturn));
 
 /* local.c: which PE of a map is this machine */
 struct mosctl_match {
@@ -324,7 +490,10 @@ struct mosctl_event {
 	uint32_t err;		/* positive errno */
 	uint32_t state;		/* enum mosix_state */
 	uint32_t pe;
+	/* MOSIX_EVENT_JOB_EXITED */
+	uint32_t job_home, job_num, job_uid, job_status;
 	bool has_op, has_stage, has_duration, has_errno, has_state, has_pe;
+	bool has_job;
 };
 
 /*

@@ -379,7 +379,7 @@ static int get_u32(const struct nlattr *a, uint32_t *v, bool *present)
 static int get_u64(const struct nlattr *a, uint64_t *v)
 {
 	if (!a)
-		return 0;
+		return 0;	/* absent: *v unchanged */
 	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 		return -EBADMSG;
 	*v = mnl_attr_get_u64(a);
@@ -499,6 +499,18 @@ int mosctl_nl_parse_node(const struct nlmsghdr *nlh, struct mosctl_node *node)
 		return -EBADMSG;
 	if (!have_pe || !have_status || !node->pe || node->pe > MOSIX_PE_MAX)
 		return -EBADMSG;
+	/* the traffic counters: all three or none */
+	have = tb[MOSIX_A_NODE_TX_PACKETS] || tb[MOSIX_A_NODE_RX_PACKETS] ||
+	       tb[MOSIX_A_NODE_RX_ACCEPTED];
+	if (have) {
+		if (!tb[MOSIX_A_NODE_TX_PACKETS] || !tb[MOSIX_A_NODE_RX_PACKETS] ||
+		    !tb[MOSIX_A_NODE_RX_ACCEPTED] ||
+		    get_u64(tb[MOSIX_A_NODE_TX_PACKETS], &node->tx_packets) ||
+		    get_u64(tb[MOSIX_A_NODE_RX_PACKETS], &node->rx_packets) ||
+		    get_u64(tb[MOSIX_A_NODE_RX_ACCEPTED], &node->rx_accepted))
+			return -EBADMSG;
+		node->has_traffic = true;
+	}
 	if (tb[MOSIX_A_NODE_SELF]) {
 		if (mnl_attr_validate(tb[MOSIX_A_NODE_SELF], MNL_TYPE_FLAG) < 0)
 			return -EBADMSG;
@@ -685,4 +697,152 @@ int mosctl_nl_get_table(struct mosctl_nl *nl, char **text, size_t *len)
 	*text = t.text;
 	*len = t.len;
 	return 0;
+}
+
+/* --- jobs ------------------------------------------------------------------ */
+
+static int get_string(const struct nlattr *a, char *buf, size_t size)
+{
+	const char *s;
+
+	if (!a || mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+		return -EBADMSG;
+	s = mnl_attr_get_str(a);
+	if (strlen(s) >= size)
+		return -EBADMSG;
+	strcpy(buf, s);
+	return 0;
+}
+
+int mosctl_nl_parse_job(const struct nlmsghdr *nlh, struct mosctl_job *job)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	bool have_home, have_num, have_where, have_uid, have_state;
+	const char *reason;
+
+	memset(job, 0, sizeof(*job));
+	if (parse_genl(nlh, tb, MOSIX_A_MAX))
+		return -EBADMSG;
+	if (get_u32(tb[MOSIX_A_JOB_HOME], &job->home, &have_home) ||
+	    get_u32(tb[MOSIX_A_JOB_NUM], &job->num, &have_num) ||
+	    get_u32(tb[MOSIX_A_JOB_WHERE], &job->where, &have_where) ||
+	    get_u32(tb[MOSIX_A_JOB_UID], &job->uid, &have_uid) ||
+	    get_u32(tb[MOSIX_A_JOB_STATE], &job->state, &have_state) ||
+	    get_u32(tb[MOSIX_A_JOB_PID], &job->pid, &job->has_pid) ||
+	    get_u32(tb[MOSIX_A_JOB_STATUS], &job->status, &job->has_status) ||
+	    get_u64(tb[MOSIX_A_JOB_AGE_MS], &job->age_ms))
+		return -EBADMSG;
+	if (!have_home || !have_num || !have_where || !have_uid || !have_state ||
+	    !job->home || job->home > MOSIX_PE_MAX || !job->num ||
+	    !job->where || job->where > MOSIX_PE_MAX)
+		return -EBADMSG;
+	if (get_string(tb[MOSIX_A_JOB_NAME], job->name, sizeof(job->name)) ||
+	    get_string(tb[MOSIX_A_JOB_CMD], job->cmd, sizeof(job->cmd)))
+		return -EBADMSG;
+	/* what reaches a terminal: only what the kernel checks it accepted */
+	if (mosix_job_name_check(job->name, strlen(job->name), &reason) ||
+	    mosix_job_cmd_check(job->cmd, strlen(job->cmd), &reason))
+		return -EBADMSG;
+	return 0;
+}
+
+struct job_list {
+	struct mosctl_job *job;
+	size_t nr, size;
+};
+
+static int job_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct job_list *l = data;
+	struct mosctl_job job;
+	int err = mosctl_nl_parse_job(nlh, &job);
+
+	if (err)
+		return err;
+	if (l->nr >= MOSIX_JOBS_MAX + MOSIX_JOBS_EXITED_KEEP)
+		return -EFBIG;
+	if (l->nr == l->size) {
+		size_t size = l->size ? 2 * l->size : 16;
+		struct mosctl_job *p = realloc(l->job, size * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->job = p;
+		l->size = size;
+	}
+	l->job[l->nr++] = job;
+	return 0;
+}
+
+int mosctl_nl_get_jobs(struct mosctl_nl *nl, struct mosctl_job **jobs,
+		       size_t *n)
+{
+	struct job_list l = { NULL, 0, 0 };
+	int err = dump(nl, MOSIX_CMD_GET_JOBS, job_cb, &l, &l.nr);
+
+	if (err) {
+		free(l.job);
+		return err;
+	}
+	*jobs = l.job;
+	*n = l.nr;
+	return 0;
+}
+
+struct job_id_reply {
+	uint32_t home, num;
+	bool got;
+};
+
+static int job_id_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	struct job_id_reply *r = data;
+	bool have_home, have_num;
+
+	if (parse_genl(nlh, tb, MOSIX_A_MAX) ||
+	    get_u32(tb[MOSIX_A_JOB_HOME], &r->home, &have_home) ||
+	    get_u32(tb[MOSIX_A_JOB_NUM], &r->num, &have_num) ||
+	    !have_home || !have_num)
+		return -EBADMSG;
+	r->got = true;
+	return 0;
+}
+
+int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
+		      const char *name, const char *cmd, uint32_t *home,
+		      uint32_t *num)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64 + MOSIX_JOB_NAME_MAX + MOSIX_JOB_CMD_MAX];
+	struct job_id_reply r = { 0, 0, false };
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_JOB_ADD, MOSIX_GENL_VERSION);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_PID, pid);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_UID, uid);
+	mnl_attr_put_strz(nlh, MOSIX_A_JOB_NAME, name);
+	mnl_attr_put_strz(nlh, MOSIX_A_JOB_CMD, cmd);
+	err = transact(nl, nlh, job_id_cb, &r, NULL);
+	if (!err && !r.got)
+		err = -EBADMSG;
+	if (!err) {
+		*home = r.home;
+		*num = r.num;
+	}
+	return err;
+}
+
+int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct nlmsghdr *nlh;
+
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_JOB_EXIT, MOSIX_GENL_VERSION);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, num);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_STATUS, status);
+	return transact(nl, nlh, NULL, NULL, NULL);
 }

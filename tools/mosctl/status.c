@@ -256,6 +256,12 @@ static void json_node(FILE *f, const struct mosctl_node *n)
 	fprintf(f, "{\"pe\":%" PRIu32 ",\"status\":", n->pe);
 	mosctl_json_str(f, mosctl_node_status_name(n->status));
 	fprintf(f, ",\"self\":%s", n->self ? "true" : "false");
+	if (n->has_traffic)
+		fprintf(f, ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+			",\"rx_accepted\":%" PRIu64, n->tx_packets, n->rx_packets,
+			n->rx_accepted);
+	else
+		fputs(",\"tx_packets\":null,\"rx_packets\":null,\"rx_accepted\":null", f);
 	if (!node_known(n)) {
 		fputs(",\"load\":null,\"cpus\":null,\"speed\":null,\"mem\":null,"
 		      "\"free\":null,\"util\":null,\"age_ms\":null}", f);
@@ -361,6 +367,32 @@ static void print_table(FILE *f, const struct mosctl_view *view)
 		fprintf(f, "(%" PRIu32 " more nodes unknown)\n", view->unlisted);
 }
 
+/*
+ * -v: each peer's datagrams, sent to it, arrived from it (before the rate
+ * limit and the tag) and accepted: arrived but not accepted were dropped
+ * here; what a peer sent that did not arrive, the network lost
+ */
+static void print_traffic(FILE *f, const struct mosctl_view *view)
+{
+	bool header = false;
+	size_t i;
+
+	for (i = 0; i < view->nr; i++) {
+		const struct mosctl_node *n = &view->node[i];
+
+		if (!n->has_traffic)
+			continue;
+		if (!header)
+			fprintf(f, "\n%7s  %12s  %12s  %12s  %12s\n", "PEER", "SENT",
+				"ARRIVED", "ACCEPTED", "DROPPED");
+		header = true;
+		fprintf(f, "%7" PRIu32 "  %12" PRIu64 "  %12" PRIu64 "  %12" PRIu64
+			"  %12" PRIu64 "\n", n->pe, n->tx_packets, n->rx_packets,
+			n->rx_accepted, n->rx_packets >= n->rx_accepted ?
+			n->rx_packets - n->rx_accepted : 0);
+	}
+}
+
 static void print_stats(FILE *f, const struct mosctl_stats *s, bool verbose)
 {
 	const uint64_t *c = s->counter;
@@ -411,6 +443,8 @@ void mosctl_status_print(FILE *f, const struct mosctl_status *st,
 	if (view) {
 		fputc('\n', f);
 		print_table(f, view);
+		if (flags & MOSCTL_PRINT_VERBOSE)
+			print_traffic(f, view);
 	}
 	if (st->has_stats) {
 		fputc('\n', f);

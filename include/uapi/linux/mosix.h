@@ -76,6 +76,45 @@
  * configfs `last_shutdown` reads "none", "ok" or
  * "rolled-back stage=NAME error=ERRNO-NAME".
  *
+ * Jobs: the migration daemon's registry of the processes started under mosix
+ * (mosctl run). A job is the init of a PID namespace of its own, held by its
+ * struct pid; its id, HOME.NUM, is valid cluster-wide (HOME: the PE of the
+ * node it was started on; NUM: from 1, never reused while the module is
+ * loaded).
+ *
+ * MOSIX_CMD_JOB_ADD (doit, CAP_NET_ADMIN: the root helper, mosctl helper)
+ *   request: MOSIX_A_JOB_PID (u32, the job's init, a process, not a thread,
+ *          in the caller's PID namespace), MOSIX_A_JOB_UID (u32, its owner, in
+ *          the caller's user namespace: the init's real uid must be it),
+ *          MOSIX_A_JOB_NAME (string, 1..MOSIX_JOB_NAME_MAX-1 of
+ *          [A-Za-z0-9._+-]), MOSIX_A_JOB_CMD (string, up to
+ *          MOSIX_JOB_CMD_MAX-1 bytes, no control characters).
+ *   reply: MOSIX_A_JOB_HOME, MOSIX_A_JOB_NUM (u32).
+ *   Errors (with an extended ack message): EINVAL (an attribute missing or
+ *   malformed), ENETDOWN (this node is not up), ESRCH (no such process),
+ *   EPERM (it does not run as that uid), EEXIST (already a job), ENOSPC
+ *   (MOSIX_JOBS_MAX jobs running).
+ *
+ * MOSIX_CMD_JOB_EXIT (doit, CAP_NET_ADMIN)
+ *   request: MOSIX_A_JOB_NUM, MOSIX_A_JOB_STATUS (u32, the wait(2) status of
+ *          the job's command). The job becomes exited; the registry keeps
+ *          the last MOSIX_JOBS_EXITED_KEEP exited jobs (for mosctl wait, ps).
+ *   Errors: EINVAL, ENOENT (no such job), EALREADY (a JOB_EXIT came already;
+ *   a job whose init is gone without one still takes one).
+ *   Multicast: MOSIX_CMD_EVENT with MOSIX_A_EVENT_KIND MOSIX_EVENT_JOB_EXITED,
+ *   MOSIX_A_JOB_HOME, _NUM, _UID (in the initial user namespace) and _STATUS.
+ *
+ * MOSIX_CMD_GET_JOBS (dumpit, anyone)
+ *   One message per job, in NUM order: MOSIX_A_JOB_HOME, _NUM, _WHERE (u32,
+ *   the PE it runs on), _PID (u32, its init in the reader's PID namespace;
+ *   absent when not visible there or exited), _UID (in the reader's user
+ *   namespace), _STATE (u32, enum mosix_job_state), _STATUS (exited, when
+ *   known), _NAME, _CMD, _AGE_MS (u64, since it was added).
+ *   A job whose init is gone without a JOB_EXIT (its helper died) reads
+ *   exited, without a status. Not a snapshot: each message is read whole,
+ *   the dump goes on after the last job sent (jobs added meanwhile show,
+ *   jobs freed meanwhile may not).
+ *
  * The GET_STATUS reply also carries MOSIX_A_KEY_SET (u32 0/1),
  * MOSIX_A_INFO_INTERVAL_MS, MOSIX_A_WINDOW (u32) and MOSIX_A_STATS, a nest of
  * u64 counters: MOSIX_STAT_* and, at MOSIX_STAT_DROP_BASE + reason, the
@@ -115,6 +154,9 @@ enum mosix_cmd {
 	MOSIX_CMD_GET_TABLE,
 	MOSIX_CMD_GET_NODES,
 	MOSIX_CMD_EVENT,
+	MOSIX_CMD_JOB_ADD,
+	MOSIX_CMD_JOB_EXIT,
+	MOSIX_CMD_GET_JOBS,
 	__MOSIX_CMD_MAX
 };
 
@@ -148,6 +190,26 @@ enum mosix_attr {
 	MOSIX_A_EVENT_STAGE,	/* string */
 	MOSIX_A_EVENT_DURATION_US, /* u32 */
 	MOSIX_A_EVENT_ERRNO,	/* u32, positive errno */
+	/*
+	 * GET_NODES, for each peer (not this node): datagrams sent to it;
+	 * arrived from its address claiming its PE (before the rate limit and
+	 * the tag); accepted. Since the node came up (or the peer joined the
+	 * table). Arrived minus accepted: what this node dropped; sent by the
+	 * peer minus arrived here: what the network lost.
+	 */
+	MOSIX_A_NODE_TX_PACKETS,	/* u64 */
+	MOSIX_A_NODE_RX_PACKETS,	/* u64 */
+	MOSIX_A_NODE_RX_ACCEPTED,	/* u64 */
+	MOSIX_A_JOB_HOME,	/* u32, PE */
+	MOSIX_A_JOB_NUM,	/* u32 */
+	MOSIX_A_JOB_WHERE,	/* u32, PE */
+	MOSIX_A_JOB_PID,	/* u32 */
+	MOSIX_A_JOB_UID,	/* u32 */
+	MOSIX_A_JOB_STATE,	/* u32, enum mosix_job_state */
+	MOSIX_A_JOB_STATUS,	/* u32, wait(2) status */
+	MOSIX_A_JOB_NAME,	/* string */
+	MOSIX_A_JOB_CMD,	/* string */
+	MOSIX_A_JOB_AGE_MS,	/* u64 */
 	__MOSIX_A_MAX
 };
 
@@ -162,7 +224,19 @@ enum mosix_event_kind {
 	MOSIX_EVENT_STAGE_FAILED,
 	MOSIX_EVENT_STAGE_UNDONE,
 	MOSIX_EVENT_STATE,
+	MOSIX_EVENT_JOB_EXITED,
 };
+
+enum mosix_job_state {
+	MOSIX_JOB_UNSPEC,
+	MOSIX_JOB_RUNNING,
+	MOSIX_JOB_EXITED,
+};
+
+#define MOSIX_JOB_NAME_MAX	32	/* with the NUL */
+#define MOSIX_JOB_CMD_MAX	256	/* with the NUL */
+#define MOSIX_JOBS_MAX		4096	/* running at once */
+#define MOSIX_JOBS_EXITED_KEEP	256
 
 enum mosix_event_op {
 	MOSIX_EVENT_OP_NONE,

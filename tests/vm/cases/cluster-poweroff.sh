@@ -28,9 +28,9 @@ t_poweroff_after_a_rollback_still_sends_the_leave_notice() {
 		(sleep 8; echo > $p/fault_stall) &
 		write_expect "$CFG/pe" 0 EIO
 		wait
-		[ "$(cat "$CFG/state")" = up ] || fail "not up after the rollback"
-		[ "$(cat "$CFG/last_shutdown")" = "rolled-back stage=daemons error=EIO" ] ||
-			fail "last_shutdown $(cat "$CFG/last_shutdown")"
+		[ "$(<"$CFG/state")" = up ] || fail "not up after the rollback"
+		[ "$(<"$CFG/last_shutdown")" = "rolled-back stage=daemons error=EIO" ] ||
+			fail "last_shutdown $(<"$CFG/last_shutdown")"
 		barrier rolled-back
 		barrier seen-up
 		# the reboot path's own line must reach the console the peers read
@@ -54,6 +54,10 @@ t_poweroff_after_a_rollback_still_sends_the_leave_notice() {
 	log "node 3: $line"
 	us=$(awk '{print $(NF - 1)}' <<<"$line")
 	[ "$(awk '{print $7}' <<<"$line")" -ge 2 ] || fail "notice sent to fewer than 2 peers: $line"
-	[ "$us" -le 150000 ] || fail "the reboot path took $us us"
+	# (a bound that catches a notifier waiting on something, not a benchmark: 150 ms,
+	# times the run's time scale on a slow kernel, where it measured 179 ms under load)
+	time_scale_init
+	[ "$us" -le $((150000 * MOSIX_TIME_SCALE)) ] ||
+		fail "the reboot path took $us us (bound $((150000 * MOSIX_TIME_SCALE)) us)"
 	unload_mosix
 }

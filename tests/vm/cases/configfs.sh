@@ -11,19 +11,23 @@ add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3
 
 # snapshot of everything a write could change
 config_state() {
-	printf 'pe=%s state=%s\n' "$(cat "$CFG/pe")" "$(cat "$CFG/state")"
-	cat "$CFG/table"
+	local pe state table
+	pe=$(<"$CFG/pe") state=$(<"$CFG/state") table=$(<"$CFG/table")
+	STATE="pe=$pe state=$state
+$table"
 }
 
 # write_rejected FILE VALUE ERRNAME: the write fails with ERRNAME and changes nothing
+# (config_state sets STATE: no subshell per call, this runs hundreds of times)
 write_rejected() {
-	local before after
-	before=$(config_state)
+	local before
+	config_state
+	before=$STATE
 	write_expect "$1" "$2" "$3"
-	after=$(config_state)
-	[ "$before" = "$after" ] || fail "'$2' > $1 was refused with $3 but changed the state:
+	config_state
+	[ "$before" = "$STATE" ] || fail "'$2' > $1 was refused with $3 but changed the state:
 before: $before
-after:  $after"
+after:  $STATE"
 }
 
 t_module_load_creates_configfs_files() {
@@ -31,9 +35,9 @@ t_module_load_creates_configfs_files() {
 	for f in pe table state; do
 		[ -e "$CFG/$f" ] || fail "$CFG/$f missing"
 	done
-	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe is $(cat "$CFG/pe") at load"
-	[ "$(cat "$CFG/state")" = off ] || fail "state is $(cat "$CFG/state") at load"
-	[ -z "$(cat "$CFG/table")" ] || fail "table not empty at load"
+	[ "$(<"$CFG/pe")" = 0 ] || fail "pe is $(<"$CFG/pe") at load"
+	[ "$(<"$CFG/state")" = off ] || fail "state is $(<"$CFG/state") at load"
+	[ -z "$(<"$CFG/table")" ] || fail "table not empty at load"
 	write_expect "$CFG/state" up EACCES
 	unload_mosix
 	[ ! -e "$CFG" ] || fail "$CFG still there after rmmod"
@@ -76,18 +80,18 @@ t_pe_up_same_noop_other_ebusy_zero_off() {
 	write_expect "$CFG/table" "$MAP3" OK
 	write_expect "$CFG/pe" " 2
 " OK
-	[ "$(cat "$CFG/pe")" = 2 ] || fail "pe reads $(cat "$CFG/pe")"
-	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state") after pe=2"
+	[ "$(<"$CFG/pe")" = 2 ] || fail "pe reads $(<"$CFG/pe")"
+	[ "$(<"$CFG/state")" = up ] || fail "state $(<"$CFG/state") after pe=2"
 	write_expect "$CFG/pe" "2" OK
 	write_rejected "$CFG/pe" 3 EBUSY
 	write_rejected "$CFG/pe" 9 EBUSY
 	write_expect "$CFG/pe" "0
 " OK
-	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state") after pe=0"
-	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe reads $(cat "$CFG/pe") after 0"
+	[ "$(<"$CFG/state")" = off ] || fail "state $(<"$CFG/state") after pe=0"
+	[ "$(<"$CFG/pe")" = 0 ] || fail "pe reads $(<"$CFG/pe") after 0"
 	write_expect "$CFG/pe" 0 OK
 	write_expect "$CFG/pe" 3 OK
-	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state") after pe=3"
+	[ "$(<"$CFG/state")" = up ] || fail "state $(<"$CFG/state") after pe=3"
 	unload_mosix
 }
 
@@ -158,11 +162,11 @@ t_table_canonical_text_round_trips() {
 2 10.9.9.8 ALIAS
 2 10.9.9.9 ALIAS'
 	local got
-	got=$(cat "$CFG/table")
+	got=$(<"$CFG/table")
 	[ "$got" = "$want" ] || fail "canonical text:
 $got"
 	write_expect "$CFG/table" "$got" OK
-	[ "$(cat "$CFG/table")" = "$want" ] || fail "written back, it reads $(cat "$CFG/table")"
+	[ "$(<"$CFG/table")" = "$want" ] || fail "written back, it reads $(<"$CFG/table")"
 	unload_mosix
 }
 
@@ -175,8 +179,8 @@ t_table_without_own_pe_while_up_gets_enoent() {
 3 10.99.0.3 1" ENOENT
 	write_rejected "$CFG/table" $'\n' ENOENT
 	write_expect "$CFG/table" "2 10.99.0.2 1" OK
-	[ "$(cat "$CFG/table")" = "2 10.99.0.2 1" ] || fail "table is $(cat "$CFG/table")"
-	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state")"
+	[ "$(<"$CFG/table")" = "2 10.99.0.2 1" ] || fail "table is $(<"$CFG/table")"
+	[ "$(<"$CFG/state")" = up ] || fail "state $(<"$CFG/state")"
 	unload_mosix
 }
 
@@ -185,7 +189,7 @@ t_empty_table_clears_while_off() {
 	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
 	printf '\n' > "$CFG/table" || fail "writing an empty table failed"
-	[ -z "$(cat "$CFG/table")" ] || fail "table not cleared: $(cat "$CFG/table")"
+	[ -z "$(<"$CFG/table")" ] || fail "table not cleared: $(<"$CFG/table")"
 	write_rejected "$CFG/pe" 1 ENOENT
 	unload_mosix
 }
@@ -199,9 +203,11 @@ t_table_too_big_for_one_write_gets_efbig() {
 	big=$(while [ $n -le 400 ]; do echo "$n 10.1.$((n / 256)).$((n % 256)) 1"; n=$((n + 1)); done)
 	[ ${#big} -gt 4096 ] || fail "test table too small (${#big})"
 	local before
-	before=$(config_state)
+	config_state
+	before=$STATE
 	if cat > "$CFG/table" <<<"$big" 2>/dev/null; then fail "cat of a ${#big}-byte table succeeded"; fi
-	[ "$(config_state)" = "$before" ] || fail "a refused big table changed the table"
+	config_state
+	[ "$STATE" = "$before" ] || fail "a refused big table changed the table"
 	# the boundary: 4094 bytes fit, 4095 (a full store) does not
 	fits=$(head -c 4000 <<<"$big" | sed '$d')
 	fits="$fits$(printf '%*s' $((4094 - ${#fits})) '')"
@@ -225,8 +231,8 @@ t_only_root_with_cap_sys_admin_can_write() {
 	case $out in *"Operation not permitted"*) ;; *) fail "no CAP_SYS_ADMIN: $out" ;; esac
 	out=$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin bash -c "printf '1 10.0.0.1 1' > $CFG/table" 2>&1) &&
 		fail "root without CAP_SYS_ADMIN could write table"
-	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe changed"
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	[ "$(<"$CFG/pe")" = 0 ] || fail "pe changed"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
 	unload_mosix
 }
 
@@ -245,7 +251,7 @@ t_rmmod_works_off_and_up() {
 
 t_twenty_load_unload_cycles() {
 	local i start end
-	start=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	start=$(settled_slab_kb)
 	load_mosix
 	set_test_key
 	unload_mosix
@@ -258,7 +264,7 @@ t_twenty_load_unload_cycles() {
 		rmmod mosix || fail "cycle $i: rmmod failed"
 	done
 	[ ! -e /sys/module/mosix ] || fail "module still present"
-	end=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
+	end=$(settled_slab_kb)
 	log "slab before ${start} kB, after ${end} kB"
 	[ $((end - start)) -lt 2048 ] || fail "slab grew by $((end - start)) kB over 20 cycles"
 }
@@ -272,7 +278,7 @@ t_concurrent_writers_never_show_a_torn_table() {
 	add_local_addr 10.98.0.1
 	t2=$(echo "1 10.98.0.1 1"; while [ $n -le 150 ]; do echo "$n 10.$((n % 200)).$n.7 1"; n=$((n + 1)); done)
 	write_expect "$CFG/table" "$t2" OK
-	t2=$(cat "$CFG/table")
+	t2=$(<"$CFG/table")
 	[ ${#t2} -lt 4094 ] || fail "t2 too big"
 	rm -f "$stop"
 	(
@@ -301,8 +307,8 @@ $got"; }
 		reads=$((reads + 1))
 	done
 	touch "$stop"
-	wait $tw || fail "table writer failed: $(cat "$MOSIX_SCRATCH/tw.log")"
-	wait $pw || fail "pe writer failed: $(cat "$MOSIX_SCRATCH/pw.log")"
+	wait $tw || fail "table writer failed: $(<"$MOSIX_SCRATCH/tw.log")"
+	wait $pw || fail "pe writer failed: $(<"$MOSIX_SCRATCH/pw.log")"
 	log "$reads consistent reads while racing"
 	unload_mosix
 }
@@ -310,7 +316,7 @@ $got"; }
 t_pe_without_cluster_key_gets_enokey() {
 	load_mosix
 	write_expect "$CFG/table" "$MAP3" OK
-	[ "$(cat "$CFG/key")" = none ] || fail "key reads $(cat "$CFG/key")"
+	[ "$(<"$CFG/key")" = none ] || fail "key reads $(<"$CFG/key")"
 	write_rejected "$CFG/pe" 1 ENOKEY
 	dmesg | grep -q 'mosix: pe: 1 refused: no cluster key' || fail "no log line for ENOKEY"
 	unload_mosix
@@ -324,17 +330,17 @@ t_key_is_validated_hidden_and_fixed_while_up() {
 		"$(printf '%0130d' 0)"; do
 		write_expect "$CFG/key" "$k" EINVAL
 	done
-	[ "$(cat "$CFG/key")" = none ] || fail "a refused key was set"
+	[ "$(<"$CFG/key")" = none ] || fail "a refused key was set"
 	write_expect "$CFG/key" " $MOSIX_TEST_KEY
 " OK
-	[ "$(cat "$CFG/key")" = set ] || fail "key reads $(cat "$CFG/key")"
+	[ "$(<"$CFG/key")" = set ] || fail "key reads $(<"$CFG/key")"
 	[ "$(stat -c %a "$CFG/key")" = 600 ] || fail "key mode $(stat -c %a "$CFG/key")"
 	write_expect "$CFG/pe" 1 OK
 	write_rejected "$CFG/key" "$MOSIX_TEST_KEY" EBUSY
 	write_rejected "$CFG/key" $'\n' EBUSY
 	write_expect "$CFG/pe" 0 OK
 	write_expect "$CFG/key" $'\n' OK
-	[ "$(cat "$CFG/key")" = none ] || fail "empty write did not clear the key"
+	[ "$(<"$CFG/key")" = none ] || fail "empty write did not clear the key"
 	unload_mosix
 }
 
@@ -342,8 +348,8 @@ t_interval_and_window_are_range_checked() {
 	load_mosix
 	set_test_key
 	write_expect "$CFG/table" "$MAP3" OK
-	[ "$(cat "$CFG/info_interval_ms")" = 1000 ] || fail "default interval $(cat "$CFG/info_interval_ms")"
-	[ "$(cat "$CFG/window")" = 16 ] || fail "default window $(cat "$CFG/window")"
+	[ "$(<"$CFG/info_interval_ms")" = 1000 ] || fail "default interval $(<"$CFG/info_interval_ms")"
+	[ "$(<"$CFG/window")" = 16 ] || fail "default window $(<"$CFG/window")"
 	write_rejected "$CFG/info_interval_ms" 9 ERANGE
 	write_rejected "$CFG/info_interval_ms" 60001 ERANGE
 	write_rejected "$CFG/info_interval_ms" 1s EINVAL
@@ -354,7 +360,7 @@ t_interval_and_window_are_range_checked() {
 	write_expect "$CFG/pe" 1 OK
 	write_rejected "$CFG/window" 4 EBUSY
 	write_expect "$CFG/info_interval_ms" 200 OK
-	[ "$(cat "$CFG/info_interval_ms")" = 200 ] || fail "interval not changed while up"
+	[ "$(<"$CFG/info_interval_ms")" = 200 ] || fail "interval not changed while up"
 	unload_mosix
 }
 
@@ -363,6 +369,6 @@ t_pe_whose_address_is_not_local_gets_eaddrnotavail() {
 	set_test_key
 	write_expect "$CFG/table" "1 10.77.0.1 1" OK
 	write_rejected "$CFG/pe" 1 EADDRNOTAVAIL
-	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
+	[ "$(<"$CFG/state")" = off ] || fail "state $(<"$CFG/state")"
 	unload_mosix
 }

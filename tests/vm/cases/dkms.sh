@@ -14,7 +14,7 @@ t_modprobe_loads_the_dkms_installed_module() {
 		fail "modprobe does not pull in configfs: $(modprobe -d "$root" --show-depends mosix)"
 	modprobe -d "$root" mosix || fail "modprobe mosix failed"
 	[ -d /sys/module/mosix ] || fail "mosix not loaded"
-	[ "$(cat /sys/module/mosix/srcversion)" = "$(modinfo -F srcversion "$ko")" ] ||
+	[ "$(</sys/module/mosix/srcversion)" = "$(modinfo -F srcversion "$ko")" ] ||
 		fail "the loaded module is not the dkms-installed one"
 	[ -d "$CFG" ] || fail "$CFG missing"
 	set_test_key

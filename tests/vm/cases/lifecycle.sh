@@ -27,7 +27,7 @@ t_start_shutdown_cycle() {
 	grep -q '^transport ... done (' <<<"$out" || fail "no transport stage"
 	grep -q '^announce ... done (' <<<"$out" || fail "no announce stage"
 	grep -q '^node is up as PE 1$' <<<"$out" || fail "not up"
-	[ "$(cat $CFG/state)" = up ] || fail "state"
+	[ "$(<$CFG/state)" = up ] || fail "state"
 	out=$($M start 2>&1); rc=$?
 	echo "--- start again rc=$rc"; echo "$out"
 	[ "$out" = "already up as PE 1" ] && [ $rc = 0 ] || fail "already up"
@@ -38,7 +38,7 @@ t_start_shutdown_cycle() {
 		grep -q "^$st ... done (" <<<"$out" || fail "no $st"
 	done
 	[ "$(tail -1 <<<"$out")" = "node left the cluster" ] || fail "last line"
-	[ "$(cat $CFG/state)" = off ] || fail "state"
+	[ "$(<$CFG/state)" = off ] || fail "state"
 	out=$($M shutdown 2>&1); rc=$?
 	echo "--- shutdown again rc=$rc: $out"
 	[ "$out" = "node is already off" ] && [ $rc = 0 ] || fail "already off"
@@ -60,7 +60,7 @@ t_fault_timeout_interrupt_busy() {
 	grep -q '^transport ... FAILED: Input/output error$' <<<"$out" || fail "failed line"
 	grep -q '^notifier ... undone (' <<<"$out" || fail "undo line"
 	grep -qx 'mosctl: shutdown failed at stage transport: Input/output error (EIO); everything was rolled back: node is up again as PE 1' <<<"$out" || fail "verdict"
-	[ "$(cat $CFG/state)" = up ] || fail state
+	[ "$(<$CFG/state)" = up ] || fail state
 
 	echo info > $PARAM/fault_stall
 	out=$($M shutdown --timeout 1 2>&1); rc=$?
@@ -68,12 +68,12 @@ t_fault_timeout_interrupt_busy() {
 	[ $rc = 1 ] || fail "rc $rc"
 	grep -q '^quiesce ... FAILED: Connection timed out$' <<<"$out" || fail "failed line"
 	grep -q 'within shutdown_timeout_ms (1000 ms); everything was rolled back: node is up again as PE 1$' <<<"$out" || fail verdict
-	[ "$(cat $CFG/shutdown_timeout_ms)" = 30000 ] || fail "timeout not restored: $(cat $CFG/shutdown_timeout_ms)"
+	[ "$(<$CFG/shutdown_timeout_ms)" = 30000 ] || fail "timeout not restored: $(<$CFG/shutdown_timeout_ms)"
 
 	# Ctrl-C (SIGINT to the process) during quiesce
 	$M shutdown > /tmp/sd.out 2>&1 &
 	pid=$!
-	wait_for 10 grep -q '^quiesce \.\.\.' /tmp/sd.out || fail "no quiesce: $(cat /tmp/sd.out)"
+	wait_for 10 grep -q '^quiesce \.\.\.' /tmp/sd.out || fail "no quiesce: $(</tmp/sd.out)"
 	# a concurrent shutdown meanwhile: a transition is running
 	out=$($M shutdown 2>&1); rc=$?
 	echo "--- concurrent rc=$rc: $out"
@@ -83,7 +83,7 @@ t_fault_timeout_interrupt_busy() {
 	echo "--- interrupted rc=$rc"; cat /tmp/sd.out
 	[ $rc = 130 ] || fail "rc $rc"
 	grep -qx 'mosctl: interrupted: rolled back (at stage quiesce): node is up again as PE 1' /tmp/sd.out || fail verdict
-	[ "$(cat $CFG/last_shutdown)" = "rolled-back stage=quiesce error=EINTR" ] || fail "last_shutdown"
+	[ "$(<$CFG/last_shutdown)" = "rolled-back stage=quiesce error=EINTR" ] || fail "last_shutdown"
 
 	# SIGTERM (systemd's stop timeout) likewise
 	$M shutdown > /tmp/sd.out 2>&1 &
@@ -94,7 +94,7 @@ t_fault_timeout_interrupt_busy() {
 	echo "--- SIGTERM rc=$rc"; cat /tmp/sd.out
 	[ $rc = 143 ] || fail "rc $rc"
 	echo > $PARAM/fault_stall
-	[ "$(cat $CFG/state)" = up ] || fail state
+	[ "$(<$CFG/state)" = up ] || fail state
 	out=$($M shutdown 2>&1) || fail "clean shutdown after rollbacks: $out"
 	rmmod mosix
 }
@@ -106,7 +106,7 @@ t_shutdown_transcripts_are_exactly_as_expected() {
 	[ -d /sys/module/mosix ] && rmmod mosix
 	mask() { sed -E 's/\(([0-9]+(\.[0-9])?) (ms|s)\)/(D)/'; }
 	$M start > /dev/null || fail start
-	$M shutdown > /tmp/t1.txt 2>&1 || fail "shutdown: $(cat /tmp/t1.txt)"
+	$M shutdown > /tmp/t1.txt 2>&1 || fail "shutdown: $(</tmp/t1.txt)"
 	mask < /tmp/t1.txt > /tmp/t1.masked
 	cat > /tmp/t1.want <<-'EOF2'
 	shutting down PE 1 (quiesce timeout 30000 ms)
@@ -165,7 +165,7 @@ t_monitor_sees_everything() {
 	echo "--- json rc=$jrc"; cat /tmp/mon.json /tmp/mon.err
 	echo "--- text rc=$trc"; cat /tmp/mon.txt
 	[ $jrc = 0 ] && [ $trc = 0 ] || fail "rc $jrc $trc"
-	python3 -c '
+	python3 -S -c '
 import json, sys
 ev = [json.loads(l) for l in open("/tmp/mon.json")]
 kinds = {e["event"] for e in ev}
@@ -229,11 +229,11 @@ t_unit_command_lines() {
 	echo "--- ExecStart rc=$rc"; echo "$out"
 	[ $rc = 0 ] || fail "ExecStart rc $rc"
 	grep -qx 'loaded the mosix module' <<<"$out" || fail "modprobe did not run"
-	[ "$(cat $CFG/state)" = up ] && [ "$(cat $CFG/pe)" = 1 ] || fail "not up"
+	[ "$(<$CFG/state)" = up ] && [ "$(<$CFG/pe)" = 1 ] || fail "not up"
 	out=$($stop 2>&1); rc=$?
 	echo "--- ExecStop rc=$rc"; echo "$out"
 	[ $rc = 0 ] && [ "$(tail -1 <<<"$out")" = "node left the cluster" ] || fail "ExecStop"
-	[ "$(cat $CFG/state)" = off ] || fail "not off"
+	[ "$(<$CFG/state)" = off ] || fail "not off"
 	out=$($stop 2>&1); rc=$?
 	[ $rc = 0 ] && [ "$out" = "node is already off" ] || fail "ExecStop twice: $out"
 	rmmod mosix

@@ -15,10 +15,10 @@ t_setpe_w_with_p_installs_map_and_brings_node_up() {
 	set_test_key
 	printf '# test\n1 10.99.0.1 3\n7 10.50.0.7 1\n' > /tmp/m.map
 	$MOSCTL setpe -w -f /tmp/m.map -p 7 || fail "setpe -w failed"
-	[ "$(cat "$CFG/pe")" = 7 ] || fail "pe is $(cat "$CFG/pe")"
-	[ "$(cat "$CFG/state")" = up ] || fail "state is $(cat "$CFG/state")"
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3
-7 10.50.0.7 1" ] || fail "table: $(cat "$CFG/table")"
+	[ "$(<"$CFG/pe")" = 7 ] || fail "pe is $(<"$CFG/pe")"
+	[ "$(<"$CFG/state")" = up ] || fail "state is $(<"$CFG/state")"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3
+7 10.50.0.7 1" ] || fail "table: $(<"$CFG/table")"
 	unload_mosix
 }
 
@@ -26,7 +26,7 @@ t_setpe_w_finds_own_pe_from_interface_addresses() {
 	load_mosix
 	set_test_key
 	printf '5 10.99.0.%s 1\n1 10.50.0.1 2\n' "$MOSIX_NODE" | $MOSCTL setpe -w -f - || fail "setpe -w from stdin failed"
-	[ "$(cat "$CFG/pe")" = 5 ] || fail "pe is $(cat "$CFG/pe"), this node's address is PE 5"
+	[ "$(<"$CFG/pe")" = 5 ] || fail "pe is $(<"$CFG/pe"), this node's address is PE 5"
 	unload_mosix
 }
 
@@ -39,8 +39,8 @@ t_setpe_w_with_two_matching_nodes_lists_candidates() {
 	[ $rc = 1 ] || fail "exit $rc: $out"
 	grep -q "10.99.0.$MOSIX_NODE" <<<"$out" && grep -q "fd99::$MOSIX_NODE" <<<"$out" ||
 		fail "candidates not listed: $out"
-	[ "$(cat "$CFG/pe")" = 0 ] || fail "pe changed"
-	[ -z "$(cat "$CFG/table")" ] || fail "table changed"
+	[ "$(<"$CFG/pe")" = 0 ] || fail "pe changed"
+	[ -z "$(<"$CFG/table")" ] || fail "table changed"
 	unload_mosix
 }
 
@@ -49,8 +49,8 @@ t_setpe_r_prints_canonical_table_and_c_checks_only() {
 	set_test_key
 	printf '3 10.99.0.3 1\n1 FD99::1 2\n' > /tmp/m.map
 	$MOSCTL setpe -c -f /tmp/m.map > /tmp/out || fail "setpe -c failed"
-	grep -q 'OK, 3 nodes, 2 entries' /tmp/out || fail "-c said: $(cat /tmp/out)"
-	[ -z "$(cat "$CFG/table")" ] || fail "-c changed the table"
+	grep -q 'OK, 3 nodes, 2 entries' /tmp/out || fail "-c said: $(</tmp/out)"
+	[ -z "$(<"$CFG/table")" ] || fail "-c changed the table"
 	$MOSCTL setpe -w -f /tmp/m.map -p 1 || fail "setpe -w failed"
 	[ "$($MOSCTL setpe -r)" = "1 fd99::1 2
 3 10.99.0.3 1" ] || fail "setpe -r: $($MOSCTL setpe -r)"
@@ -66,16 +66,16 @@ t_setpe_off_and_status() {
 	s=$($MOSCTL status) || fail "status failed"
 	grep -q 'up' <<<"$s" && grep -q '2' <<<"$s" || fail "status: $s"
 	s=$($MOSCTL status --json) || fail "status --json failed"
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==2 and d["state"]=="up" and d["node_count"]==3 and [(n["pe"], n["status"], n["self"]) for n in d["nodes"]]==[(1, "unknown", False), (2, "up", True), (3, "unknown", False)], d' "$s" ||
+	python3 -S -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==2 and d["state"]=="up" and d["node_count"]==3 and [(n["pe"], n["status"], n["self"]) for n in d["nodes"]]==[(1, "unknown", False), (2, "up", True), (3, "unknown", False)], d' "$s" ||
 		fail "json: $s"
 	$MOSCTL setpe -off || fail "setpe -off failed"
-	[ "$(cat "$CFG/state")" = off ] || fail "state $(cat "$CFG/state")"
+	[ "$(<"$CFG/state")" = off ] || fail "state $(<"$CFG/state")"
 	s=$($MOSCTL status --json) || fail "status --json failed"
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==0 and d["state"]=="off", d' "$s" || fail "json: $s"
+	python3 -S -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["pe"]==0 and d["state"]=="off", d' "$s" || fail "json: $s"
 	unload_mosix
 	local rc=0
 	$MOSCTL status 2>/tmp/err || rc=$?
-	[ $rc = 1 ] && grep -q 'not loaded' /tmp/err || fail "status without module: rc $rc, $(cat /tmp/err)"
+	[ $rc = 1 ] && grep -q 'not loaded' /tmp/err || fail "status without module: rc $rc, $(</tmp/err)"
 }
 
 t_setpe_w_while_up_as_another_pe_is_refused() {
@@ -87,7 +87,7 @@ t_setpe_w_while_up_as_another_pe_is_refused() {
 	local rc=0
 	$MOSCTL setpe -w -f /tmp/n.map -p 3 2>/tmp/err || rc=$?
 	[ $rc = 1 ] || fail "exit $rc"
-	[ "$(cat "$CFG/pe")" = 2 ] && [ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "state changed"
+	[ "$(<"$CFG/pe")" = 2 ] && [ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "state changed"
 	unload_mosix
 }
 
@@ -96,8 +96,8 @@ t_mosctl_installs_and_reads_back_65535_nodes() {
 	set_test_key
 	big_map 65535 /tmp/big.map
 	$MOSCTL setpe -w -f /tmp/big.map -p 65535 || fail "setpe -w of 65535 nodes failed"
-	[ "$(cat "$CFG/pe")" = 65535 ] || fail "pe $(cat "$CFG/pe")"
-	$MOSCTL status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["node_count"]==65535, d' ||
+	[ "$(<"$CFG/pe")" = 65535 ] || fail "pe $(<"$CFG/pe")"
+	$MOSCTL status --json | python3 -S -c 'import json,sys; d=json.load(sys.stdin); assert d["node_count"]==65535, d' ||
 		fail "status does not show 65535 nodes"
 	$MOSCTL setpe -r > /tmp/back.map || fail "setpe -r failed"
 	cmp -s /tmp/big.map /tmp/back.map || fail "read back differs: $(diff /tmp/big.map /tmp/back.map | head -5)"
@@ -114,7 +114,7 @@ t_mosctl_map_error_names_file_and_line_and_changes_nothing() {
 	local rc=0
 	$MOSCTL setpe -w -f /tmp/bad.map -p 1 2>/tmp/err || rc=$?
 	[ $rc = 1 ] || fail "exit $rc"
-	grep -q '/tmp/bad.map:40000: COUNT out of range' /tmp/err || fail "message: $(cat /tmp/err)"
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	grep -q '/tmp/bad.map:40000: COUNT out of range' /tmp/err || fail "message: $(</tmp/err)"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
 	unload_mosix
 }

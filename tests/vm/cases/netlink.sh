@@ -6,7 +6,7 @@
 # shellcheck disable=SC2034 # read by guest.sh
 CASE_TIMEOUT=120
 
-GENL="python3 $MOSIX_TOP/tests/vm/genl.py"
+GENL="python3 -S $MOSIX_TOP/tests/vm/genl.py"
 
 add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3 10.255.255.1
 
@@ -40,7 +40,7 @@ t_set_table_installs_a_65535_node_table_atomically() {
 	grep -qx '3 65535' <<<"$($GENL status)" || fail "not 65535 nodes: $($GENL status)"
 	# too big for configfs reads: refused, not truncated
 	if cat "$CFG/table" > /dev/null 2>/tmp/err; then fail "configfs read of a 65535-line table succeeded"; fi
-	grep -q 'File too large' /tmp/err || fail "read error: $(cat /tmp/err)"
+	grep -q 'File too large' /tmp/err || fail "read error: $(</tmp/err)"
 	printf 65535 > "$CFG/pe" || fail "cannot come up as 65535"
 	unload_mosix
 }
@@ -56,12 +56,12 @@ t_set_table_error_names_line_and_changes_nothing() {
 	case $out in ERANGE*"COUNT out of range"*) ;; *) fail "got: $out" ;; esac
 	# formatted extack (6.2+) names the line; 6.1 logs it
 	case $out in *"line 40000"*) ;; *) dmesg | grep -q 'netlink: table rejected: line 40000: COUNT' || fail "line 40000 not reported: $out" ;; esac
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
 	big_map 300 /tmp/dup.map
 	echo "7 10.0.0.1 1" >> /tmp/dup.map
 	out=$($GENL set-table /tmp/dup.map) && fail "overlapping table accepted"
 	case $out in EEXIST*) ;; *) fail "overlap got: $out" ;; esac
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
 	unload_mosix
 }
 
@@ -95,7 +95,7 @@ t_policy_rejects_unknown_and_oversized_attributes() {
 	# unknown command
 	out=$($GENL raw 77) && fail "unknown command accepted"
 	case $out in EOPNOTSUPP* | ENOTSUP*) ;; *) fail "unknown cmd: $out" ;; esac
-	[ -z "$(cat "$CFG/table")" ] || fail "table changed"
+	[ -z "$(<"$CFG/table")" ] || fail "table changed"
 	unload_mosix
 }
 
@@ -105,7 +105,7 @@ t_set_table_needs_net_admin_and_sys_admin() {
 	load_mosix
 	set_test_key
 	printf '1 10.99.0.1 3\n' > /tmp/t.map
-	local out py=(python3 "$MOSIX_TOP/tests/vm/genl.py")
+	local out py=(python3 -S "$MOSIX_TOP/tests/vm/genl.py")
 	local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups "${py[@]}")
 	local no_sys=(setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin)
 	local no_net=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin)
@@ -120,10 +120,10 @@ t_set_table_needs_net_admin_and_sys_admin() {
 	# CAP_NET_ADMIN without CAP_SYS_ADMIN: past genetlink, refused by the command
 	out=$("${no_sys[@]}" "${py[@]}" set-table /tmp/t.map) && fail "CAP_NET_ADMIN alone could set the table"
 	[ "$out" = "EPERM changing the table needs CAP_SYS_ADMIN" ] || fail "no sys_admin: $out"
-	[ -z "$(cat "$CFG/table")" ] || fail "a refused request changed the table: $(cat "$CFG/table")"
+	[ -z "$(<"$CFG/table")" ] || fail "a refused request changed the table: $(<"$CFG/table")"
 	# both
 	out=$($GENL set-table /tmp/t.map) || fail "root: $out"
-	[ "$(cat "$CFG/table")" = "1 10.99.0.1 3" ] || fail "table not installed: $(cat "$CFG/table")"
+	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table not installed: $(<"$CFG/table")"
 	# reading needs nothing
 	out=$("${nobody[@]}" status) || fail "nobody cannot read status: $out"
 	grep -qx '3 3' <<<"$out" || fail "nobody's status: $out"
@@ -232,15 +232,15 @@ t_rmmod_while_up_sends_the_shutdown_events() {
 		write_expect "$CFG/pe" 0 EIO
 		wait_for 1 grep -q '"stage-failed"' /tmp/mon.json && break
 	done
-	grep -q '"stage-failed"' /tmp/mon.json || fail "the monitor hears nothing: $(cat /tmp/mon.err)"
-	[ "$(cat "$CFG/state")" = up ] || fail "state $(cat "$CFG/state") after the rollback"
+	grep -q '"stage-failed"' /tmp/mon.json || fail "the monitor hears nothing: $(</tmp/mon.err)"
+	[ "$(<"$CFG/state")" = up ] || fail "state $(<"$CFG/state") after the rollback"
 	mark=$(wc -l < /tmp/mon.json)
 	unload_mosix
 	wait_for 10 grep -q '"event":"stage-done","op":"shutdown","stage":"transport"' /tmp/mon.json
 	kill -TERM $mon
-	wait $mon || fail "monitor: status $? $(cat /tmp/mon.err)"
+	wait $mon || fail "monitor: status $? $(</tmp/mon.err)"
 	log "events after rmmod: $(tail -n +$((mark + 1)) /tmp/mon.json | tr '\n' ' ')"
-	tail -n +$((mark + 1)) /tmp/mon.json | python3 -c '
+	tail -n +$((mark + 1)) /tmp/mon.json | python3 -S -c '
 import json, sys
 ev = [json.loads(l) for l in sys.stdin]
 sd = [(e["event"], e["stage"]) for e in ev if e.get("op") == "shutdown"]

@@ -27,7 +27,7 @@ t_modprobe_works() {
 t_scratch_is_shared_and_writable() {
 	local f=$MOSIX_SCRATCH/smoke.node$MOSIX_NODE
 	echo "hello from node$MOSIX_NODE" > "$f" || fail "cannot write $f"
-	[ "$(cat "$f")" = "hello from node$MOSIX_NODE" ] || fail "read back of $f differs"
+	[ "$(<"$f")" = "hello from node$MOSIX_NODE" ] || fail "read back of $f differs"
 	[ -f "$MOSIX_TOP/tests/vm/lib.sh" ] || fail "host root not visible at $MOSIX_TOP"
 	! touch "$MOSIX_TOP/.ro-probe" 2>/dev/null || fail "host root is writable"
 }
@@ -42,6 +42,6 @@ t_write_expect_maps_errnos() {
 }
 
 t_hung_task_timeout_is_30s() {
-	[ "$(cat /proc/sys/kernel/hung_task_timeout_secs)" = 30 ] ||
-		fail "hung_task_timeout_secs is $(cat /proc/sys/kernel/hung_task_timeout_secs)"
+	[ "$(</proc/sys/kernel/hung_task_timeout_secs)" = 30 ] ||
+		fail "hung_task_timeout_secs is $(</proc/sys/kernel/hung_task_timeout_secs)"
 }
