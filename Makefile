@@ -38,8 +38,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 map_src := module/mosix_map.c
 info_src := module/mosix_info.c
 job_src := module/mosix_job.c
+mig_src := module/mosix_mig_wire.c
 mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
-mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h module/mosix_job.h include/uapi/linux/mosix.h
+mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h module/mosix_job.h module/mosix_info.h \
+	module/mosix_be.h module/mosix_mig_wire.h include/uapi/linux/mosix.h
 unit_src := $(wildcard tests/unit/*.c)
 
 .PHONY: all module mosctl deps deps-if-missing deps-demo-if-missing systemd-check unit vm check demo bench fuzz \
@@ -63,10 +65,10 @@ build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(j
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) -lmnl
 
-build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mosctl_hdr)
+build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(top)/tools/mosctl -o $@ \
-		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $$(pkg-config --cflags --libs check) -lmnl
+		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $$(pkg-config --cflags --libs check) -lmnl
 
 # Check unit tests under ASan/UBSan; TAP in build/tests/unit.tap
 unit: deps-if-missing build/tests/unit
@@ -161,6 +163,18 @@ fuzz-info: build/tests/fuzz_info
 	@mkdir -p build/fuzz-corpus-info
 	build/tests/fuzz_info -max_total_time=$(FUZZ_SECONDS) -max_len=$$((24 + 258 * 44 + 64)) \
 		build/fuzz-corpus-info tests/fuzz/seeds-info
+
+# migration control messages: libFuzzer on the decoder (round trip, peek agrees)
+.PHONY: fuzz-mig
+build/tests/fuzz_mig: tests/fuzz/fuzz_mig.c $(mig_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/include -I$(top)/module \
+		-o $@ tests/fuzz/fuzz_mig.c $(mig_src)
+
+fuzz-mig: build/tests/fuzz_mig
+	@mkdir -p build/fuzz-corpus-mig
+	build/tests/fuzz_mig -max_total_time=$(FUZZ_SECONDS) -max_len=256 \
+		build/fuzz-corpus-mig tests/fuzz/seeds-mig
 
 build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_info.h $(mosctl_hdr)
 	@mkdir -p $(@D)

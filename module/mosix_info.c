@@ -29,6 +29,7 @@
 #endif
 
 #include "mosix_info.h"
+#include "mosix_be.h"
 
 #define AGE_CLAMP	0xffffffffU
 
@@ -72,40 +73,6 @@ static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
 const char *mosix_info_stat_name(unsigned int stat)
 {
 	return stat < MOSIX_STAT_DROP_BASE ? stat_names[stat] : NULL;
-}
-
-/* big-endian, byte by byte: no alignment, no host order, no unaligned.h */
-static void put_be16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static void put_be32(u8 *p, u32 v)
-{
-	put_be16(p, (u16)(v >> 16));
-	put_be16(p + 2, (u16)v);
-}
-
-static void put_be64(u8 *p, u64 v)
-{
-	put_be32(p, (u32)(v >> 32));
-	put_be32(p + 4, (u32)v);
-}
-
-static u16 get_be16(const u8 *p)
-{
-	return (u16)((u16)p[0] << 8 | p[1]);
-}
-
-static u32 get_be32(const u8 *p)
-{
-	return (u32)get_be16(p) << 16 | get_be16(p + 2);
-}
-
-static u64 get_be64(const u8 *p)
-{
-	return (u64)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 static int drop(enum mosix_info_drop *why, enum mosix_info_drop reason, int err)

@@ -221,7 +221,12 @@ if want fuzz; then
 		make -s fuzz-info FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-info.log" 2>&1
 		record "$name" $? "$out/fuzz-info.log"
 	fi
-	timed "fuzz (2 targets)" "$(since "$s")"
+	name="fuzz the migration control message decoder for ${FUZZ_SECONDS}s"
+	if before_deadline "$name"; then
+		make -s fuzz-mig FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-mig.log" 2>&1
+		record "$name" $? "$out/fuzz-mig.log"
+	fi
+	timed "fuzz (3 targets)" "$(since "$s")"
 fi
 
 # --- dkms add/build/install for every kernel, in dkms trees under build/dkms

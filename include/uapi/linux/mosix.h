@@ -396,4 +396,78 @@ enum mosix_info_status {
 #define MOSIX_INFO_MEM_MAX_KB		(1ULL << 42)	/* 4 PiB */
 /* ---- end of info daemon wire format ---- */
 
+/* ---- migration control messages (issue 8; docs/migration-design.md) ------
+ *
+ * On the info socket, beside the info datagrams: the same 24-byte header
+ * with a type of enum mosix_mig_type, an entry count of 0, the sender's boot
+ * epoch and a sequence number from the sender's one counter (a receiver
+ * keeps a replay state of its own per sender for these messages), then one
+ * fixed body, then the HMAC-SHA256 tag over everything before it.
+ *
+ *   offset size  body (MOSIX_MIG_BODY_LEN = 64 bytes)
+ *       24    8  move id, != 0, chosen at random by the source
+ *       32    2  the job's home PE, 1..65535
+ *       34    2  to: the PE this message is for (never the sender)
+ *       36    4  the job's number at home, >= 1
+ *       40    4  OFFER: the job owner's uid; otherwise 0
+ *       44    2  code: REFUSE and ABORT a reason (enum mosix_mig_reason),
+ *                OUTCOME 1 committed or 2 aborted; otherwise 0
+ *       46    2  reserved, 0
+ *       48   16  the source's nonce, never all zero
+ *       64   16  the target's nonce: zero in OFFER and REFUSE, zero or the
+ *                nonce in ABORT, never all zero in the others
+ *       80    8  OFFER: the image size estimate in KiB, 1..MOSIX_MIG_IMAGE_MAX_KB;
+ *                ACCEPT: the TCP port of the target's receiver, 1..65535;
+ *                PREPARED: the restored (frozen) job's pid, 1..MOSIX_MIG_PID_MAX;
+ *                otherwise 0
+ *       88   32  HMAC-SHA256 tag over bytes [0, 88)
+ *
+ * A message is exactly MOSIX_MIG_MSG_LEN bytes. Which side sends which type,
+ * and in which state it is taken, is docs/migration-design.md's table.
+ */
+enum mosix_mig_type {
+	MOSIX_MIG_TYPE_OFFER = 16,	/* source -> target */
+	MOSIX_MIG_TYPE_ACCEPT,		/* target -> source */
+	MOSIX_MIG_TYPE_REFUSE,		/* target -> source */
+	MOSIX_MIG_TYPE_PREPARED,	/* target -> source */
+	MOSIX_MIG_TYPE_COMMIT,		/* source -> target */
+	MOSIX_MIG_TYPE_COMMITTED,	/* target -> source */
+	MOSIX_MIG_TYPE_ABORT,		/* either */
+	MOSIX_MIG_TYPE_QUERY,		/* target -> source */
+	MOSIX_MIG_TYPE_OUTCOME,		/* source -> target */
+	__MOSIX_MIG_TYPE_END
+};
+
+/* why a move did not happen, as REFUSE and ABORT carry it */
+enum mosix_mig_reason {
+	MOSIX_MIG_R_NONE,
+	MOSIX_MIG_R_BLOCKED,		/* the target takes no guests */
+	MOSIX_MIG_R_NOT_UP,		/* the target is not up */
+	MOSIX_MIG_R_STOPPING,		/* the target is leaving the cluster */
+	MOSIX_MIG_R_NO_CRIU,		/* no usable criu on the target */
+	MOSIX_MIG_R_NO_MEMORY,		/* the target is short of memory */
+	MOSIX_MIG_R_TOO_BIG,		/* the image exceeds the target's bound */
+	MOSIX_MIG_R_ROOT_REFUSED,	/* a root job, and mig_allow_root is 0 */
+	MOSIX_MIG_R_BUSY,		/* the target has as many moves as it takes */
+	MOSIX_MIG_R_TIMEOUT,		/* a step took longer than its timeout */
+	MOSIX_MIG_R_STREAM,		/* the image stream failed or did not verify */
+	MOSIX_MIG_R_RESTORE,		/* criu restore failed on the target */
+	MOSIX_MIG_R_DUMP,		/* criu dump failed on the source */
+	MOSIX_MIG_R_CANCELLED,		/* cancelled by the operator or a shutdown */
+	MOSIX_MIG_R_UNKNOWN_MOVE,	/* the receiver knows no such move */
+	__MOSIX_MIG_R_END
+};
+
+enum mosix_mig_outcome {
+	MOSIX_MIG_OUTCOME_COMMITTED = 1,
+	MOSIX_MIG_OUTCOME_ABORTED = 2,
+};
+
+#define MOSIX_MIG_BODY_LEN	64
+#define MOSIX_MIG_MSG_LEN	(MOSIX_INFO_HDR_LEN + MOSIX_MIG_BODY_LEN + MOSIX_INFO_TAG_LEN)
+#define MOSIX_MIG_NONCE_LEN	16
+#define MOSIX_MIG_IMAGE_MAX_KB	(1ULL << 40)	/* 1 PiB */
+#define MOSIX_MIG_PID_MAX	(1U << 22)	/* the kernel's PID_MAX_LIMIT */
+/* ---- end of migration control messages ---- */
+
 #endif /* _UAPI_LINUX_MOSIX_H */
