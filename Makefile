@@ -38,10 +38,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 map_src := module/mosix_map.c
 info_src := module/mosix_info.c
 job_src := module/mosix_job.c
-mig_src := module/mosix_mig_wire.c
+mig_src := module/mosix_mig_wire.c module/mosix_mig_move.c
 mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
 mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h module/mosix_job.h module/mosix_info.h \
-	module/mosix_be.h module/mosix_mig_wire.h include/uapi/linux/mosix.h
+	module/mosix_be.h module/mosix_mig_wire.h module/mosix_mig_move.h include/uapi/linux/mosix.h
 unit_src := $(wildcard tests/unit/*.c)
 
 .PHONY: all module mosctl deps deps-if-missing deps-demo-if-missing systemd-check unit vm check demo bench fuzz \

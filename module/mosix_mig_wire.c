@@ -107,13 +107,14 @@ static bool fields_ok(const struct mosix_mig_msg *m)
 	case MOSIX_MIG_TYPE_REFUSE:
 		return m->code >= 1 && m->code < __MOSIX_MIG_R_END && t_zero && !m->arg;
 	case MOSIX_MIG_TYPE_PREPARED:
+	case MOSIX_MIG_TYPE_QUERY:
 		return !m->code && !t_zero && m->arg >= 1 && m->arg <= MOSIX_MIG_PID_MAX;
 	case MOSIX_MIG_TYPE_ABORT:
 		return m->code >= 1 && m->code < __MOSIX_MIG_R_END && !m->arg;
 	case MOSIX_MIG_TYPE_OUTCOME:
 		return (m->code == MOSIX_MIG_OUTCOME_COMMITTED ||
 			m->code == MOSIX_MIG_OUTCOME_ABORTED) && !t_zero && !m->arg;
-	default:	/* COMMIT, COMMITTED, QUERY */
+	default:	/* COMMIT, COMMITTED */
 		return !m->code && !t_zero && !m->arg;
 	}
 }

@@ -34,6 +34,7 @@ static struct mosix_mig_msg msg(u8 type)
 		memset(m.nonce_t, 0, sizeof(m.nonce_t));
 		break;
 	case MOSIX_MIG_TYPE_PREPARED:
+	case MOSIX_MIG_TYPE_QUERY:
 		m.arg = 4321;
 		break;
 	case MOSIX_MIG_TYPE_ABORT:
@@ -174,6 +175,7 @@ static const struct field_case {
 	CASE(ABORT, "no reason", F_CODE, 0, BAD_FIELD),
 	CASE(ABORT, "an arg", F_ARG, 1, BAD_FIELD),
 	CASE(QUERY, "no target nonce", F_NONCE_T_ZERO, 0, BAD_FIELD),
+	CASE(QUERY, "pid 0", F_ARG, 0, BAD_FIELD),
 	CASE(OUTCOME, "outcome 0", F_CODE, 0, BAD_FIELD),
 	CASE(OUTCOME, "outcome 3", F_CODE, 3, BAD_FIELD),
 #undef CASE

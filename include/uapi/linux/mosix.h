@@ -418,12 +418,13 @@ enum mosix_info_status {
  *                nonce in ABORT, never all zero in the others
  *       80    8  OFFER: the image size estimate in KiB, 1..MOSIX_MIG_IMAGE_MAX_KB;
  *                ACCEPT: the TCP port of the target's receiver, 1..65535;
- *                PREPARED: the restored (frozen) job's pid, 1..MOSIX_MIG_PID_MAX;
- *                otherwise 0
+ *                PREPARED and QUERY: the restored (frozen) job's pid on the
+ *                target, 1..MOSIX_MIG_PID_MAX; otherwise 0
  *       88   32  HMAC-SHA256 tag over bytes [0, 88)
  *
  * A message is exactly MOSIX_MIG_MSG_LEN bytes. Which side sends which type,
- * and in which state it is taken, is docs/migration-design.md's table.
+ * and in which state it is taken, is docs/migration-design.md's table and
+ * module/mosix_mig_move.h's state machine.
  */
 enum mosix_mig_type {
 	MOSIX_MIG_TYPE_OFFER = 16,	/* source -> target */
