@@ -42,6 +42,7 @@ A case file with GUEST_INIT=systemd boots its guests with systemd as PID 1 over 
 writable overlay of the host root (tests/vm/README.md); all files of a run agree.
 Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
   counted over all run-vm.sh invocations (a run waits until it gets --nodes slots).
+  MOSIX_VM_CPU (default max): the guests' QEMU CPU model.
   --root-cache MODE   9p cache mode of the read-only host root in the guests: none
                       (default, always coherent) or loose (about 1.5x faster; a host
                       file changed during the run may be seen stale by the guests)
@@ -138,6 +139,8 @@ else
 	[ "$nodes" -ge "$need" ] || die "a case file needs NODES_REQUIRED=$need nodes, --nodes is $nodes"
 fi
 max_guests=${MOSIX_VM_MAX_GUESTS:-4}
+vm_cpu=${MOSIX_VM_CPU:-max}
+[[ $vm_cpu =~ ^[A-Za-z0-9_.+,=-]+$ ]] || die "bad MOSIX_VM_CPU '$vm_cpu'"
 [[ $max_guests =~ ^[1-9][0-9]*$ ]] || die "bad MOSIX_VM_MAX_GUESTS '$max_guests'"
 [ "$nodes" -le "$max_guests" ] || die "--nodes $nodes exceeds MOSIX_VM_MAX_GUESTS=$max_guests"
 
@@ -359,6 +362,16 @@ fi
 if [ -n "$debug_kernel" ] && [[ " $append " != *" acpi="* ]]; then
 	cmdline+=" acpi=noirq"
 fi
+# a guest the host starves for a while (TCG guests share the machine's cores) sees
+# time jump and takes it for a lockup: "BUG: soft lockup - CPU#0 stuck for 22s!" in
+# a debug-kernel guest of a loaded make check (its clocksource watchdog saw the 23 s
+# gap). On a slowed kernel the soft-lockup and RCU-stall thresholds scale with the
+# time scale, as every bound of the tests does.
+# (capped at the kernel's limits: 60 s and 300 s)
+if [ "$time_scale" != 1 ]; then
+	wd=$((10 * time_scale)) rcu=$((21 * time_scale))
+	cmdline+=" watchdog_thresh=$((wd < 60 ? wd : 60)) rcupdate.rcu_cpu_stall_timeout=$((rcu < 300 ? rcu : 300))"
+fi
 cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
 cmdline+=" mosixtest.case_timeout=$((case_timeout * time_scale)) mosixtest.rootcache=$root_cache"
 [ "$time_scale" = 1 ] || cmdline+=" mosixtest.time_scale=$time_scale"
@@ -369,7 +382,7 @@ progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch
 for n in $(seq "$nodes"); do
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
 		-name "mosix-$name-node$n" \
-		-accel tcg -cpu max -smp 1 -m 1024 -nographic -nodefaults -no-reboot \
+		-accel tcg -cpu "$vm_cpu" -smp 1 -m 1024 -nographic -nodefaults -no-reboot \
 		-serial "file:$scratch/console.node$n.log" \
 		-kernel "$kdir/vmlinuz" -initrd "$initrd" \
 		-append "$cmdline mosixtest.node=$n${append:+ $append}" \
