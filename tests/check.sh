@@ -440,8 +440,9 @@ if want vm-systemd && [ ${#systemd_files[@]} -gt 0 ]; then
 	if [ "$debs_rc" = 0 ]; then
 		say "VM 3-node runs under systemd: ${#systemd_files[@]} case file(s) on ${sys_kernels[*]}"
 		for k in "${sys_kernels[@]}"; do
-			# (three dkms builds under emulation: about 12 minutes alone)
-			VM_RUN_MAX=2400 vm_run systemd "$k" "${systemd_files[@]}"
+			# (three dkms builds under emulation: 12 minutes alone on one machine
+			# here, over 20 on a slower one)
+			VM_RUN_MAX=3600 vm_run systemd "$k" "${systemd_files[@]}"
 			vm_report systemd "$k"
 			timed "vm systemd $k" "$(secs_of systemd "$k")"
 		done
