@@ -75,18 +75,12 @@ const char *mosix_info_stat_name(unsigned int stat)
 	return stat < MOSIX_STAT_DROP_BASE ? stat_names[stat] : NULL;
 }
 
-static int drop(enum mosix_info_drop *why, enum mosix_info_drop reason, int err)
-{
-	*why = reason;
-	return err;
-}
-
 int mosix_info_precheck(size_t len, enum mosix_info_drop *why)
 {
 	if (len < MOSIX_INFO_DGRAM_MIN)
-		return drop(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
 	if (len > MOSIX_INFO_DGRAM_MAX)
-		return drop(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
 	return 0;
 }
 
@@ -120,20 +114,20 @@ int mosix_info_validate(const struct mosix_info_msg_hdr *h,
 	unsigned int i;
 
 	if (!type_ok(h->type))
-		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
 	if (!n || n > MOSIX_INFO_ENTRIES_MAX)
-		return drop(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
 	if (!h->sender_pe || !h->epoch || !h->seq)
-		return drop(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	for (i = 0; i < n; i++)
 		if (!entry_ok(&e[i]))
-			return drop(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
+			return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	if (e[0].pe != h->sender_pe || e[0].age_ms || e[0].epoch != h->epoch ||
 	    e[0].status != own)
-		return drop(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
 	for (i = 1; i < n; i++)
 		if (e[i].pe == h->sender_pe || (i > 1 && e[i].pe <= e[i - 1].pe))
-			return drop(why, MOSIX_INFO_DROP_BAD_ORDER, -EINVAL);
+			return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_ORDER, -EINVAL);
 	return 0;
 }
 
@@ -208,19 +202,19 @@ int mosix_info_peek(const u8 *buf, size_t len, u32 *sender_pe,
 	if (err)
 		return err;
 	if (buf[0] != MOSIX_INFO_MAGIC0 || buf[1] != MOSIX_INFO_MAGIC1)
-		return drop(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
 	if (buf[2] != MOSIX_INFO_VERSION)
-		return drop(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
 	if (!type_ok(buf[3]))
-		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
 	n = get_be16(buf + 6);
 	if (!n || n > MOSIX_INFO_ENTRIES_MAX)
-		return drop(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
 	need = msg_len(n) + MOSIX_INFO_TAG_LEN;
 	if (len < need)
-		return drop(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
 	if (len > need)
-		return drop(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
 	*sender_pe = get_be16(buf + 4);
 	return 0;
 }
@@ -237,19 +231,19 @@ int mosix_info_decode(const u8 *buf, size_t len, struct mosix_info_msg_hdr *h,
 	if (err)
 		return err;
 	if (buf[0] != MOSIX_INFO_MAGIC0 || buf[1] != MOSIX_INFO_MAGIC1)
-		return drop(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
 	if (buf[2] != MOSIX_INFO_VERSION)
-		return drop(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
 	if (!type_ok(buf[3]))
-		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
 	n = get_be16(buf + 6);
 	if (!n || n > MOSIX_INFO_ENTRIES_MAX || n > max)
-		return drop(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
 	need = msg_len(n) + MOSIX_INFO_TAG_LEN;
 	if (len < need)
-		return drop(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
 	if (len > need)
-		return drop(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
 
 	h->type = buf[3];
 	h->sender_pe = get_be16(buf + 4);
@@ -259,7 +253,7 @@ int mosix_info_decode(const u8 *buf, size_t len, struct mosix_info_msg_hdr *h,
 		const u8 *p = buf + msg_len(i);
 
 		if (p[3])
-			return drop(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
+			return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 		get_entry(p, &e[i]);
 	}
 	err = mosix_info_validate(h, e, n, why);
@@ -271,9 +265,9 @@ int mosix_info_check_sender(const struct mosix_map *map, u32 self_pe,
 			    enum mosix_info_drop *why)
 {
 	if (!mosix_map_find_pe(map, sender_pe))
-		return drop(why, MOSIX_INFO_DROP_UNKNOWN_PE, -ENOENT);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_UNKNOWN_PE, -ENOENT);
 	if (sender_pe == self_pe || mosix_map_find_addr(map, src) != sender_pe)
-		return drop(why, MOSIX_INFO_DROP_SPOOFED_SOURCE, -EPERM);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_SPOOFED_SOURCE, -EPERM);
 	return 0;
 }
 

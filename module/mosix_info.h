@@ -48,6 +48,14 @@ struct mosix_info_entry {
 	u64 free_kb;
 };
 
+/* for the codecs: sets *why and returns err (a negative errno) */
+static inline int mosix_info_drop_as(enum mosix_info_drop *why,
+				     enum mosix_info_drop reason, int err)
+{
+	*why = reason;
+	return err;
+}
+
 /* "bad_tag", ...; "unknown" for a value outside the enum */
 const char *mosix_info_drop_name(unsigned int why);
 /* "ticks", "tx_packets", ...; NULL for a value that names no counter */

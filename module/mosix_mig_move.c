@@ -114,8 +114,6 @@ int mosix_mig_source_start(struct mosix_mig_move *m, u64 id, u16 self_pe,
 			   const struct mosix_mig_timeouts *t, s64 now_ms,
 			   struct mosix_mig_step *out)
 {
-	enum mosix_info_drop why;
-
 	clear(out);
 	memset(m, 0, sizeof(*m));
 	m->id = id;
@@ -129,16 +127,11 @@ int mosix_mig_source_start(struct mosix_mig_move *m, u64 id, u16 self_pe,
 	m->t = *t;
 	memcpy(m->nonce_s, nonce_s, sizeof(m->nonce_s));
 	say(m, out, MOSIX_MIG_TYPE_OFFER, 0, image_kb);
-	out->msg.sender_pe = self_pe;
-	out->msg.epoch = 1;
-	out->msg.seq = 1;
-	if (!self_pe || !timeouts_ok(t) || mosix_mig_validate(&out->msg, &why)) {
+	if (!self_pe || self_pe == peer_pe || !timeouts_ok(t) ||
+	    !mosix_mig_body_ok(&out->msg)) {
 		clear(out);
 		return -EINVAL;
 	}
-	out->msg.sender_pe = 0;
-	out->msg.epoch = 0;
-	out->msg.seq = 0;
 	enter(m, MOSIX_MIG_S_OFFERED, now_ms, true);
 	return 0;
 }

@@ -75,12 +75,6 @@ int mosix_mig_reason_errno(unsigned int reason)
 	return reason < __MOSIX_MIG_R_END ? reasons[reason].err : -EPROTO;
 }
 
-static int drop(enum mosix_info_drop *why, enum mosix_info_drop reason, int err)
-{
-	*why = reason;
-	return err;
-}
-
 static bool nonce_zero(const u8 *n)
 {
 	unsigned int i;
@@ -119,15 +113,20 @@ static bool fields_ok(const struct mosix_mig_msg *m)
 	}
 }
 
+bool mosix_mig_body_ok(const struct mosix_mig_msg *m)
+{
+	return mosix_mig_type_ok(m->type) && m->id && m->home_pe && m->job_num &&
+	       m->to_pe && !nonce_zero(m->nonce_s) && fields_ok(m);
+}
+
 int mosix_mig_validate(const struct mosix_mig_msg *m, enum mosix_info_drop *why)
 {
 	if (!mosix_mig_type_ok(m->type))
-		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
-	if (!m->sender_pe || !m->epoch || !m->seq || !m->id || !m->home_pe ||
-	    !m->job_num || !m->to_pe || nonce_zero(m->nonce_s) || !fields_ok(m))
-		return drop(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+	if (!m->sender_pe || !m->epoch || !m->seq || !mosix_mig_body_ok(m))
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	if (m->to_pe == m->sender_pe)
-		return drop(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
 	return 0;
 }
 
@@ -165,17 +164,17 @@ int mosix_mig_encode(const struct mosix_mig_msg *m, u8 *buf, size_t size)
 static int frame_ok(const u8 *buf, size_t len, enum mosix_info_drop *why)
 {
 	if (len < MOSIX_MIG_MSG_LEN)
-		return drop(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_TRUNCATED, -EMSGSIZE);
 	if (len > MOSIX_MIG_MSG_LEN)
-		return drop(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_OVERSIZED, -EMSGSIZE);
 	if (buf[0] != MOSIX_INFO_MAGIC0 || buf[1] != MOSIX_INFO_MAGIC1)
-		return drop(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_MAGIC, -EPROTO);
 	if (buf[2] != MOSIX_INFO_VERSION)
-		return drop(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_VERSION, -EPROTONOSUPPORT);
 	if (!mosix_mig_type_ok(buf[3]))
-		return drop(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_TYPE, -EPROTO);
 	if (get_be16(buf + 6))
-		return drop(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_COUNT, -E2BIG);
 	return 0;
 }
 
@@ -210,7 +209,7 @@ int mosix_mig_decode(const u8 *buf, size_t len, struct mosix_mig_msg *m,
 	m->uid = get_be32(b + 16);
 	m->code = get_be16(b + 20);
 	if (get_be16(b + 22))
-		return drop(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	memcpy(m->nonce_s, b + 24, MOSIX_MIG_NONCE_LEN);
 	memcpy(m->nonce_t, b + 40, MOSIX_MIG_NONCE_LEN);
 	m->arg = get_be64(b + 56);

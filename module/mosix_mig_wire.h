@@ -49,6 +49,9 @@ const char *mosix_mig_reason_name(unsigned int reason);
  */
 int mosix_mig_reason_errno(unsigned int reason);
 
+/* the body's rules alone (id, job, addressee, nonces, per-type fields) */
+bool mosix_mig_body_ok(const struct mosix_mig_msg *m);
+
 /*
  * Every rule of the format on the decoded form: 0, or -EPROTO (bad_type),
  * -ERANGE (bad_field: a value out of range or a field the type leaves
