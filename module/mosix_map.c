@@ -242,7 +242,8 @@ int mosix_parse_decimal_u64(const char *s, size_t len, u64 max, u64 *val)
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
 		d = (unsigned int)(s[i] - '0');
-		if (big || v > (max - d) / 10)
+		/* v * 10 + d > max, without overflow (d > max: max - d would wrap) */
+		if (big || d > max || v > (max - d) / 10)
 			big = true;
 		else
 			v = v * 10 + d;

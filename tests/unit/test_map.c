@@ -255,6 +255,18 @@ START_TEST(test_decimal_numbers)
 	ck_assert_int_eq(mosix_parse_decimal("1 ", 2, 65535, &v), -EINVAL);
 	ck_assert_int_eq(mosix_parse_decimal("0x10", 4, 65535, &v), -EINVAL);
 	ck_assert_uint_eq(v, 65535);	/* unchanged on error */
+	/* a bound below 9: a digit above it is out of range (0/1 flags) */
+	ck_assert_int_eq(mosix_parse_decimal("2", 1, 1, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal("9", 1, 0, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal("12", 2, 1, &v), -ERANGE);
+	ck_assert_int_eq(mosix_parse_decimal("1", 1, 1, &v), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(mosix_parse_decimal("01", 2, 1, &v), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(mosix_parse_decimal("0", 1, 0, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(mosix_parse_decimal("255", 3, 255, &v), 0);
+	ck_assert_int_eq(mosix_parse_decimal("256", 3, 255, &v), -ERANGE);
 }
 END_TEST
 
