@@ -38,7 +38,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 map_src := module/mosix_map.c
 info_src := module/mosix_info.c
 job_src := module/mosix_job.c
-mig_src := module/mosix_mig_wire.c module/mosix_mig_move.c
+mig_wire_src := module/mosix_mig_wire.c
+mig_src := $(mig_wire_src) module/mosix_mig_move.c
 mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
 mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h module/mosix_job.h module/mosix_info.h \
 	module/mosix_be.h module/mosix_mig_wire.h module/mosix_mig_move.h include/uapi/linux/mosix.h
@@ -61,14 +62,15 @@ sparse:
 
 mosctl: build/tools/mosctl
 
-build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mosctl_hdr)
+build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) -lmnl
+	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) -lmnl \
+		$$(pkg-config --cflags --libs libsodium)
 
 build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(top)/tools/mosctl -o $@ \
-		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $$(pkg-config --cflags --libs check) -lmnl
+		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $$(pkg-config --cflags --libs check libsodium) -lmnl
 
 # Check unit tests under ASan/UBSan; TAP in build/tests/unit.tap
 unit: deps-if-missing build/tests/unit
@@ -102,7 +104,7 @@ deps:
 # what every target that needs the toolchain or the kernels runs first
 deps-if-missing:
 	@[ -f $(matrix_file) ] && command -v qemu-system-x86_64 >/dev/null && \
-		pkg-config --exists check libmnl || $(top)/tests/setup-deps.sh
+		pkg-config --exists check libmnl libsodium || $(top)/tests/setup-deps.sh
 
 # the VM suites of make check (with the module builds and dkms layout they use)
 vm: deps-if-missing
@@ -119,7 +121,7 @@ systemd-check: deps-if-missing
 # the demo's set-up is only what it needs (one kernel, no chroot), unless make deps ran
 deps-demo-if-missing:
 	@{ [ -f $(matrix_file) ] || [ -f $(top)/.deps/matrix.demo ]; } && \
-		command -v qemu-system-x86_64 >/dev/null && pkg-config --exists libmnl || \
+		command -v qemu-system-x86_64 >/dev/null && pkg-config --exists libmnl libsodium || \
 		$(top)/tests/setup-deps.sh --demo
 
 demo: deps-demo-if-missing
@@ -165,7 +167,7 @@ fuzz-info: build/tests/fuzz_info
 		build/fuzz-corpus-info tests/fuzz/seeds-info
 
 # migration control messages: libFuzzer on the decoder (round trip, peek agrees)
-.PHONY: fuzz-mig
+.PHONY: fuzz-mig fuzz-imgstream
 build/tests/fuzz_mig: tests/fuzz/fuzz_mig.c $(mig_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/include -I$(top)/module \
@@ -175,6 +177,18 @@ fuzz-mig: build/tests/fuzz_mig
 	@mkdir -p build/fuzz-corpus-mig
 	build/tests/fuzz_mig -max_total_time=$(FUZZ_SECONDS) -max_len=256 \
 		build/fuzz-corpus-mig tests/fuzz/seeds-mig
+
+# the image stream's receiver: plaintext records from the input, encrypted by the
+# target, so that the fuzzer gets past authentication to the record parser
+build/tests/fuzz_imgstream: tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c tools/mosctl/imgstream.h
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/tools/mosctl \
+		-o $@ tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c $$(pkg-config --cflags --libs libsodium)
+
+fuzz-imgstream: build/tests/fuzz_imgstream
+	@mkdir -p build/fuzz-corpus-imgstream
+	build/tests/fuzz_imgstream -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		build/fuzz-corpus-imgstream tests/fuzz/seeds-imgstream
 
 build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_info.h $(mosctl_hdr)
 	@mkdir -p $(@D)

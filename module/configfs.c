@@ -277,12 +277,96 @@ static ssize_t shutdown_timeout_ms_store(struct config_item *item,
 	return count;
 }
 
+/* 1: this node refuses guests (offers are answered "blocked") */
+static ssize_t block_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", mosix_mig_blocked());
+}
+
+static ssize_t block_store(struct config_item *item, const char *page,
+			   size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("block"))
+		return -EPERM;
+	err = parse_number("block", page, count, 0, 1, &v);
+	if (err)
+		return err;
+	mosix_mig_set_blocked(v);
+	return count;
+}
+
+static ssize_t mig_timeout_ms_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(mosix_mig_timeout_ms));
+}
+
+/* moves started from now on get the new bound */
+static ssize_t mig_timeout_ms_store(struct config_item *item, const char *page,
+				    size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("mig_timeout_ms"))
+		return -EPERM;
+	err = parse_number("mig_timeout_ms", page, count, MOSIX_MIG_TIMEOUT_MIN_MS,
+			   MOSIX_MIG_TIMEOUT_MAX_MS, &v);
+	if (err)
+		return err;
+	WRITE_ONCE(mosix_mig_timeout_ms, v);
+	return count;
+}
+
+static ssize_t mig_max_image_mb_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(mosix_mig_max_image_mb));
+}
+
+static ssize_t mig_max_image_mb_store(struct config_item *item, const char *page,
+				      size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("mig_max_image_mb"))
+		return -EPERM;
+	err = parse_number("mig_max_image_mb", page, count, 1, 1048576, &v);
+	if (err)
+		return err;
+	WRITE_ONCE(mosix_mig_max_image_mb, v);
+	return count;
+}
+
+static ssize_t mig_allow_root_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(mosix_mig_allow_root));
+}
+
+static ssize_t mig_allow_root_store(struct config_item *item, const char *page,
+				    size_t count)
+{
+	u32 v;
+	int err;
+
+	if (!may_write("mig_allow_root"))
+		return -EPERM;
+	err = parse_number("mig_allow_root", page, count, 0, 1, &v);
+	if (err)
+		return err;
+	WRITE_ONCE(mosix_mig_allow_root, v);
+	return count;
+}
+
 /* both daemons: running, generation acknowledged, idle */
 static ssize_t daemons_show(struct config_item *item, char *page)
 {
-	bool running, active, idle;
+	bool running, active, idle, criu;
 	u32 acked, gen;
 	ssize_t len;
+	u16 port;
 
 	mosix_info_daemon_state(&running, &acked, &active);
 	mosix_daemon_acked(MOSIX_DAEMON_INFO, &gen, &idle);
@@ -294,6 +378,10 @@ static ssize_t daemons_show(struct config_item *item, char *page)
 	len += sysfs_emit_at(page, len, "generation %u\nguests %s\n",
 			     mosix_daemons_config(NULL),
 			     mosix_mig_guests_blocked() ? "blocked" : "accepted");
+	if (mosix_mig_helper_state(&port, &criu))
+		len += sysfs_emit_at(page, len, "helper port=%u criu=%d\n", port, criu);
+	else
+		len += sysfs_emit_at(page, len, "helper none\n");
 	return len;
 }
 
@@ -313,6 +401,10 @@ CONFIGFS_ATTR_RO(, last_shutdown);
 CONFIGFS_ATTR(, shutdown_timeout_ms);
 CONFIGFS_ATTR_RO(, daemons);
 CONFIGFS_ATTR(, epoch);
+CONFIGFS_ATTR(, block);
+CONFIGFS_ATTR(, mig_timeout_ms);
+CONFIGFS_ATTR(, mig_max_image_mb);
+CONFIGFS_ATTR(, mig_allow_root);
 
 static struct configfs_attribute *mosix_attrs[] = {
 	&attr_pe,
@@ -326,6 +418,10 @@ static struct configfs_attribute *mosix_attrs[] = {
 	&attr_shutdown_timeout_ms,
 	&attr_daemons,
 	&attr_epoch,
+	&attr_block,
+	&attr_mig_timeout_ms,
+	&attr_mig_max_image_mb,
+	&attr_mig_allow_root,
 	NULL,
 };
 

@@ -94,6 +94,12 @@ static void stat_add(unsigned int stat, u64 n)
 	atomic64_add(n, &stats[stat]);
 }
 
+void mosix_info_stat_add(unsigned int stat, u64 n)
+{
+	if (stat < ARRAY_SIZE(stats))
+		stat_add(stat, n);
+}
+
 u64 mosix_info_stat(unsigned int stat)
 {
 	return stat < ARRAY_SIZE(stats) ? atomic64_read(&stats[stat]) : 0;
@@ -136,6 +142,18 @@ int mosix_info_set_key(const u8 *key, unsigned int len)
 static int compute_tag(const u8 *data, unsigned int len, u8 *tag)
 {
 	return crypto_shash_tfm_digest(info_tfm, data, len, tag);
+}
+
+/*
+ * HMAC-SHA256 with the cluster key, for keys derived from it (a move's):
+ * -ENOKEY without one. The key changes only while the node is off, when no
+ * move is under way.
+ */
+int mosix_info_hmac(const u8 *data, unsigned int len, u8 *out)
+{
+	if (!info_tfm)
+		return -ENOKEY;
+	return compute_tag(data, len, out);
 }
 
 /* ---- the boot epoch --------------------------------------------------- */
@@ -251,6 +269,74 @@ static int send_to(struct mosix_peer *to, const u8 *buf, size_t len)
 	stat_add(MOSIX_STAT_TX_BYTES, len);
 	atomic64_inc(&to->tx_packets);
 	return 0;
+}
+
+/*
+ * A migration control message to m->to_pe: the header's sender, epoch and
+ * sequence are this node's, the tag the cluster key's. -ENOTCONN while the
+ * socket is closed, -EHOSTUNREACH for a PE without a peer address.
+ */
+int mosix_info_send_mig(struct mosix_mig_msg *m)
+{
+	u8 buf[MOSIX_MIG_MSG_LEN];
+	struct mosix_peer *p;
+	int len, err = -ENOTCONN;
+
+	mutex_lock(&info.io_lock);
+	if (!info.sock || !info_tfm)
+		goto out;
+	err = -EHOSTUNREACH;
+	p = mosix_peers_find(peers_locked(), m->to_pe);
+	if (!p || !p->has_addr)
+		goto out;
+	spin_lock_bh(&info_lock);
+	m->sender_pe = (u16)info.view.self_pe;
+	m->epoch = info.epoch;
+	m->seq = atomic64_inc_return(&info.seq);
+	spin_unlock_bh(&info_lock);
+	len = mosix_mig_encode(m, buf, sizeof(buf));
+	if (len < 0) {
+		err = len;
+		goto out;
+	}
+	err = compute_tag(buf, len, buf + len);
+	if (!err)
+		err = send_to(p, buf, len + MOSIX_INFO_TAG_LEN);
+	if (!err)
+		stat_add(MOSIX_STAT_MIG_TX, 1);
+out:
+	mutex_unlock(&info.io_lock);
+	return err;
+}
+
+/* what this node's view says of pe now: UNKNOWN if nothing */
+enum mosix_info_status mosix_info_node_status(u32 pe)
+{
+	struct mosix_info_entry e;
+	bool known = false;
+
+	spin_lock_bh(&info_lock);
+	if (info.running)
+		known = mosix_info_view_lookup(&info.view, pe, now_ms(), &e);
+	spin_unlock_bh(&info_lock);
+	return known ? e.status : MOSIX_INFO_STATUS_UNKNOWN;
+}
+
+/* the table address of peer pe (false if none) and of this node */
+bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer, struct mosix_addr *self)
+{
+	struct mosix_peer *p;
+	bool ok = false;
+
+	mutex_lock(&info.io_lock);
+	p = info.sock ? mosix_peers_find(peers_locked(), pe) : NULL;
+	if (p && p->has_addr) {
+		*peer = p->addr;
+		*self = info.addr;
+		ok = true;
+	}
+	mutex_unlock(&info.io_lock);
+	return ok;
 }
 
 /* the next datagram of this node (INFO, or LEAVE once marked leaving) */
@@ -399,9 +485,14 @@ static struct mosix_peer *screen(const u8 *head, size_t len,
 	struct mosix_table *t;
 	struct mosix_peer *p;
 	u32 sender;
+	int err;
 
-	if (mosix_info_peek(head, len, &sender, why))
+	if (mosix_mig_peek(head, len, &sender, &err, why)) {
+		if (err)
+			return NULL;
+	} else if (mosix_info_peek(head, len, &sender, why)) {
 		return NULL;
+	}
 	t = mosix_table_get();
 	if (!t) {
 		*why = MOSIX_INFO_DROP_UNKNOWN_PE;
@@ -483,6 +574,38 @@ drop:
 	return 0;
 }
 
+/*
+ * An authenticated migration control message from p: the format, the
+ * addressee and its own replay rule (control messages and gossip are
+ * separate streams of one sequence counter, sent from two threads), then
+ * on to the migration daemon's queue.
+ */
+static void receive_mig(struct mosix_peer *p, size_t len,
+			const struct sockaddr_storage *ss)
+{
+	enum mosix_info_drop why;
+	struct mosix_mig_msg m;
+
+	if (mosix_mig_decode(info.rx_buf, len, &m, &why)) {
+		drop(why, ss);
+		return;
+	}
+	if (mosix_mig_check_to(&m, READ_ONCE(info.view.self_pe))) {
+		drop(MOSIX_INFO_DROP_BAD_SENDER, ss);
+		return;
+	}
+	if (epoch_too_far(p, m.epoch)) {
+		drop(MOSIX_INFO_DROP_EPOCH_AHEAD, ss);
+		return;
+	}
+	if (!mosix_info_replay_ok(&p->mig_replay, m.epoch, m.seq)) {
+		drop(MOSIX_INFO_DROP_REPLAY, ss);
+		return;
+	}
+	atomic64_inc(&p->rx_accepted);
+	mosix_mig_deliver(&m);
+}
+
 static void receive_one(size_t len, const struct sockaddr_storage *ss)
 {
 	enum mosix_info_drop why;
@@ -513,6 +636,10 @@ static void receive_one(size_t len, const struct sockaddr_storage *ss)
 	if (compute_tag(info.rx_buf, len - MOSIX_INFO_TAG_LEN, tag) ||
 	    crypto_memneq(tag, info.rx_buf + len - MOSIX_INFO_TAG_LEN, sizeof(tag))) {
 		drop(MOSIX_INFO_DROP_BAD_TAG, ss);
+		return;
+	}
+	if (mosix_mig_type_ok(info.rx_buf[3])) {
+		receive_mig(p, len, ss);
 		return;
 	}
 	n = mosix_info_decode(info.rx_buf, len, &h, info.rx_entries,

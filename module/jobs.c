@@ -4,7 +4,9 @@
  * mosix on this node (mosctl run), added by the root helper that started
  * them (JOB_ADD) and marked exited by it with their wait status (JOB_EXIT).
  * A job holds its init's struct pid, not the number, so a pid number used
- * again by another process never passes for the job. The registry outlives
+ * again by another process never passes for the job. A job that moved to
+ * another node (mig.c) is away: it holds no pid here, runs there, and its
+ * JOB_EXIT still comes from its keeper at home. The registry outlives
  * shutdowns: the jobs keep their home PE and are this node's processes
  * whether the node is up or not. Module unload frees it.
  *
@@ -33,7 +35,9 @@ struct mosix_job {
 	struct list_head node;		/* in jobs, in NUM order */
 	struct list_head exited_node;	/* in exited_jobs, oldest exit first */
 	u32 home, num, where;
-	struct pid *pid;		/* the init's; NULL once exited */
+	struct pid *pid;		/* the init's; NULL once exited or away */
+	bool exited;
+	bool moving;			/* a move of it is under way */
 	kuid_t owner;
 	u32 status;
 	bool have_status;		/* the status came with a JOB_EXIT */
@@ -65,6 +69,8 @@ static void mark_exited(struct mosix_job *job)
 	lockdep_assert_held(&jobs_lock);
 	put_pid(job->pid);
 	job->pid = NULL;
+	job->exited = true;
+	job->moving = false;
 	nr_running--;
 	list_add_tail(&job->exited_node, &exited_jobs);
 	nr_exited++;
@@ -73,7 +79,7 @@ static void mark_exited(struct mosix_job *job)
 static void free_job(struct mosix_job *job)
 {
 	list_del(&job->node);
-	if (!job->pid)
+	if (job->exited)
 		list_del(&job->exited_node);
 	put_pid(job->pid);
 	kfree(job);
@@ -279,7 +285,7 @@ int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack)
 		reason = "the job has already exited";
 		err = -EALREADY;
 	} else {
-		if (job->pid)
+		if (!job->exited)
 			mark_exited(job);
 		job->status = status;
 		job->have_status = true;
@@ -316,11 +322,68 @@ static void view_job(const struct mosix_job *job, struct pid_namespace *ns,
 		.name = job->name,
 		.cmd = job->cmd,
 	};
+	if (job->exited)
+		return;
 	/* a gone init's number may already be another process's */
 	if (job->pid && !job_gone(job)) {
-		v->state = MOSIX_JOB_RUNNING;
+		v->state = job->moving ? MOSIX_JOB_MIGRATING : MOSIX_JOB_RUNNING;
 		v->pid = pid_nr_ns(job->pid, ns);
+	} else if (!job->pid) {
+		v->state = MOSIX_JOB_RUNNING;	/* away */
 	}
+}
+
+/*
+ * A move of job num (the migration daemon's): the job must run here, not be
+ * moving, and be who's, unless admin. Marks it moving; *pid (a reference)
+ * and *owner are the caller's.
+ */
+int mosix_jobs_move_begin(u32 num, kuid_t who, bool admin, struct pid **pid,
+			  kuid_t *owner, const char **reason)
+{
+	struct mosix_job *job;
+	int err = 0;
+
+	mutex_lock(&jobs_lock);
+	job = find_job(num);
+	if (!job || job->exited || job_gone(job)) {
+		*reason = job ? "the job has exited" : "no such job";
+		err = job ? -ESRCH : -ENOENT;
+	} else if (!admin && !uid_eq(job->owner, who)) {
+		*reason = "the job is another user's";
+		err = -EPERM;
+	} else if (!job->pid) {
+		*reason = "the job runs on another node: move it from there";
+		err = -ENOENT;
+	} else if (job->moving) {
+		*reason = "the job is moving already";
+		err = -EBUSY;
+	} else {
+		job->moving = true;
+		*pid = get_pid(job->pid);
+		*owner = job->owner;
+	}
+	mutex_unlock(&jobs_lock);
+	return err;
+}
+
+/* the move of job num ended: it runs on where (this node: it stayed) */
+void mosix_jobs_move_end(u32 num, u32 where)
+{
+	struct mosix_job *job;
+
+	mutex_lock(&jobs_lock);
+	job = find_job(num);
+	if (job && !job->exited) {
+		job->moving = false;
+		if (where != job->where && job->pid) {
+			/* it left: its init here is killed, the job runs there */
+			put_pid(job->pid);
+			job->pid = NULL;
+		}
+		job->where = where;
+	}
+	mutex_unlock(&jobs_lock);
 }
 
 /*

@@ -15,6 +15,9 @@ static int __init mosix_init(void)
 {
 	int err;
 
+	err = mosix_mig_init();
+	if (err)
+		goto err_mig;
 	err = mosix_netlink_init();
 	if (err)
 		goto err_netlink;
@@ -27,6 +30,8 @@ static int __init mosix_init(void)
 err_configfs:
 	mosix_netlink_exit();
 err_netlink:
+	mosix_mig_exit();
+err_mig:
 	return err;
 }
 
@@ -46,6 +51,7 @@ static void __exit mosix_exit(void)
 	mosix_netlink_exit();
 	mosix_info_exit();
 	mosix_table_exit();
+	mosix_mig_exit();
 	mosix_jobs_exit();
 	pr_info("unloaded\n");
 }

@@ -7,18 +7,22 @@
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include "mosix_map.h"
 #include "mosix_info.h"
+#include "mosix_mig_wire.h"
 
 /*
  * Lock order: mosix_config_lock (node.c) > info's io_lock > info_lock
  * (info.c); the table pointer is published with RCU under the first.
- * jobs_lock (jobs.c) is a leaf: taken under none of the module's locks,
- * none taken under it.
+ * The migration daemon's moves_lock (mig.c) comes after mosix_config_lock
+ * and before io_lock; jobs_lock (jobs.c) is a leaf, taken under moves_lock
+ * only, none taken under it.
  */
 
 struct netlink_ext_ack;
+struct pid;
 
 /* table.c: the node table as readers see it */
 struct mosix_table {
@@ -61,6 +65,7 @@ struct mosix_peer {
 	/* the info daemon's, under its io_lock */
 	bool heard;			/* replay holds its last datagram */
 	struct mosix_info_replay replay;
+	struct mosix_info_replay mig_replay;	/* its control messages' */
 	/* the receive path's, in softirq */
 	spinlock_t budget_lock;
 	u64 budget_ns;
@@ -142,6 +147,11 @@ u64 mosix_info_stat(unsigned int stat);
 unsigned int mosix_info_snapshot(struct mosix_info_entry *out, unsigned int max);
 bool mosix_info_peer_counters(u32 pe, struct mosix_peer_counters *c);
 void mosix_info_exit(void);
+void mosix_info_stat_add(unsigned int stat, u64 n);
+int mosix_info_hmac(const u8 *data, unsigned int len, u8 *out);
+int mosix_info_send_mig(struct mosix_mig_msg *m);
+enum mosix_info_status mosix_info_node_status(u32 pe);
+bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer, struct mosix_addr *self);
 
 /* daemons.c: configuration generations handed to the daemons */
 enum mosix_daemon { MOSIX_DAEMON_INFO, MOSIX_DAEMON_MIG, MOSIX_NR_DAEMONS };
@@ -154,12 +164,48 @@ int mosix_daemons_quiesce(unsigned int timeout_ms);
 void mosix_daemons_reset(void);
 
 /* mig.c: the migration daemon */
+extern unsigned int mosix_mig_timeout_ms;
+extern unsigned int mosix_mig_max_image_mb;
+extern bool mosix_mig_allow_root;
+
+/* a MOSIX_CMD_MIG_WORK message for the helper */
+struct mosix_mig_work_req {
+	u64 id;
+	u32 work;			/* enum mosix_mig_work */
+	u32 home, num, uid;
+	u32 pid;			/* STREAM */
+	const struct mosix_addr *peer;	/* STREAM, RECEIVE */
+	u16 port;
+	u64 image_kb;
+};
+
+/* a MOSIX_EVENT_MIG_DONE event */
+struct mosix_mig_done {
+	u64 id;
+	u32 home, num, uid, from, to;
+	u32 outcome, reason;
+	int err;			/* positive errno, 0 */
+	u32 duration_us;
+};
+
+int mosix_mig_init(void);
+void mosix_mig_exit(void);
+int mosix_mig_request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
+		      u64 *id, struct netlink_ext_ack *extack);
+int mosix_mig_set_helper(u32 portid, u16 port, bool criu, const char *why);
+bool mosix_mig_helper_state(u16 *port, bool *criu);
+int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *text,
+		     struct netlink_ext_ack *extack);
+int mosix_mig_take_key(u32 portid, u64 id, u8 *key, struct netlink_ext_ack *extack);
+void mosix_mig_deliver(const struct mosix_mig_msg *m);
 int mosix_mig_start(void);
 void mosix_mig_stop(void);
 void mosix_mig_wake(void);
 bool mosix_mig_running(void);
 void mosix_mig_block_guests(bool block);
 bool mosix_mig_guests_blocked(void);
+bool mosix_mig_blocked(void);
+void mosix_mig_set_blocked(bool block);
 unsigned int mosix_mig_registered(void);
 int mosix_mig_evacuate(void);
 
@@ -182,6 +228,9 @@ int mosix_jobs_dump(u32 after,
 		    int (*fn)(const struct mosix_job_view *v, void *arg),
 		    void *arg);
 void mosix_jobs_exit(void);
+int mosix_jobs_move_begin(u32 num, kuid_t who, bool admin, struct pid **pid,
+			  kuid_t *owner, const char **reason);
+void mosix_jobs_move_end(u32 num, u32 where);
 
 /*
  * stages.c: the stage table runner (kernel/cpu.c). name: the shutdown's
@@ -212,6 +261,8 @@ void mosix_event_stage(enum mosix_event_kind kind, enum mosix_event_op op,
 		       const char *stage, u32 duration_us, int err);
 void mosix_event_state(enum mosix_state state, u32 pe);
 void mosix_event_job_exited(u32 home, u32 num, u32 uid, u32 status);
+void mosix_event_mig_done(const struct mosix_mig_done *d);
+int mosix_netlink_mig_work(u32 portid, const struct mosix_mig_work_req *w);
 int mosix_netlink_init(void);
 void mosix_netlink_exit(void);
 

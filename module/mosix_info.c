@@ -68,6 +68,18 @@ static const char *const stat_names[MOSIX_STAT_DROP_BASE] = {
 	[MOSIX_STAT_RX_BYTES]		= "rx_bytes",
 	[MOSIX_STAT_LEAVE_SENT]		= "leave_sent",
 	[MOSIX_STAT_RELAY_REFUSED]	= "relay_refused",
+	[MOSIX_STAT_MIG_TX]		= "mig_tx",
+	[MOSIX_STAT_MIG_RX]		= "mig_rx",
+	[MOSIX_STAT_MIG_DROP_PEER]	= "mig_drop_peer",
+	[MOSIX_STAT_MIG_DROP_NONCE]	= "mig_drop_nonce",
+	[MOSIX_STAT_MIG_DROP_STATE]	= "mig_drop_state",
+	[MOSIX_STAT_MIG_DROP_UNKNOWN]	= "mig_drop_unknown",
+	[MOSIX_STAT_MIG_DROP_QUEUE]	= "mig_drop_queue",
+	[MOSIX_STAT_MIG_STARTED]	= "mig_started",
+	[MOSIX_STAT_MIG_MOVED]		= "mig_moved",
+	[MOSIX_STAT_MIG_STAYED]		= "mig_stayed",
+	[MOSIX_STAT_MIG_REFUSED]	= "mig_refused",
+	[MOSIX_STAT_MIG_ARRIVED]	= "mig_arrived",
 };
 
 const char *mosix_info_stat_name(unsigned int stat)

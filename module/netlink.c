@@ -7,145 +7,85 @@
  * configfs `table` file (mosix_node_set_table()).
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/net.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 #include "mosix.h"
 
 static const struct nla_policy set_table_policy[MOSIX_A_MAX + 1] = {
 	[MOSIX_A_TABLE_TEXT] = { .type = NLA_BINARY, .len = MOSIX_TABLE_CHUNK_MAX },
 };
 
-/* commands without attributes: any attribute is refused */
-static const struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] = {
-	[MOSIX_A_STATE] = { .type = NLA_REJECT },
-	[MOSIX_A_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODES] = { .type = NLA_REJECT },
-	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
-	[MOSIX_A_PAD] = { .type = NLA_REJECT },
-	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
-	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
-	[MOSIX_A_STATS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_NUM] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_PID] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_UID] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_STATUS] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_NAME] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_CMD] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
-};
+/*
+ * Each command takes its own attributes and refuses every other one
+ * (NLA_REJECT): the policies below list what they take, and
+ * reject_the_rest() fills in the rest at init, so that an attribute added
+ * to the UAPI is refused by every command that does not list it.
+ */
+static struct nla_policy no_attr_policy[MOSIX_A_MAX + 1] __ro_after_init;
 
-/* JOB_ADD: the four attributes of a new job, nothing else */
-static const struct nla_policy job_add_policy[MOSIX_A_MAX + 1] = {
-	[MOSIX_A_STATE] = { .type = NLA_REJECT },
-	[MOSIX_A_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODES] = { .type = NLA_REJECT },
-	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
-	[MOSIX_A_PAD] = { .type = NLA_REJECT },
-	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
-	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
-	[MOSIX_A_STATS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_NUM] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
+/* JOB_ADD: the four attributes of a new job */
+static struct nla_policy job_add_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_JOB_PID] = { .type = NLA_U32 },
 	[MOSIX_A_JOB_UID] = { .type = NLA_U32 },
-	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_STATUS] = { .type = NLA_REJECT },
 	[MOSIX_A_JOB_NAME] = { .type = NLA_NUL_STRING,
 			       .len = MOSIX_JOB_NAME_MAX - 1 },
 	[MOSIX_A_JOB_CMD] = { .type = NLA_NUL_STRING,
 			      .len = MOSIX_JOB_CMD_MAX - 1 },
-	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
 };
 
-/* JOB_EXIT: the job and its status, nothing else */
-static const struct nla_policy job_exit_policy[MOSIX_A_MAX + 1] = {
-	[MOSIX_A_STATE] = { .type = NLA_REJECT },
-	[MOSIX_A_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODES] = { .type = NLA_REJECT },
-	[MOSIX_A_ENTRIES] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_GEN] = { .type = NLA_REJECT },
-	[MOSIX_A_TABLE_TEXT] = { .type = NLA_REJECT },
-	[MOSIX_A_PAD] = { .type = NLA_REJECT },
-	[MOSIX_A_KEY_SET] = { .type = NLA_REJECT },
-	[MOSIX_A_INFO_INTERVAL_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_WINDOW] = { .type = NLA_REJECT },
-	[MOSIX_A_STATS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_PE] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SELF] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_STATUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_LOAD] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_CPUS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_UTIL] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_SPEED] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_MEM_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_FREE_KB] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_AGE_MS] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_KIND] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_OP] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_STAGE] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_DURATION_US] = { .type = NLA_REJECT },
-	[MOSIX_A_EVENT_ERRNO] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_TX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_PACKETS] = { .type = NLA_REJECT },
-	[MOSIX_A_NODE_RX_ACCEPTED] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_HOME] = { .type = NLA_REJECT },
+/* JOB_EXIT: the job and its status */
+static struct nla_policy job_exit_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_JOB_NUM] = { .type = NLA_U32 },
-	[MOSIX_A_JOB_WHERE] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_PID] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_UID] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_STATE] = { .type = NLA_REJECT },
 	[MOSIX_A_JOB_STATUS] = { .type = NLA_U32 },
-	[MOSIX_A_JOB_NAME] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_CMD] = { .type = NLA_REJECT },
-	[MOSIX_A_JOB_AGE_MS] = { .type = NLA_REJECT },
 };
+
+/* MIGRATE: the job and where to */
+static struct nla_policy migrate_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_JOB_HOME] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_NUM] = { .type = NLA_U32 },
+	[MOSIX_A_MIG_TO] = { .type = NLA_U32 },
+};
+
+#define MIG_TEXT_MAX	255
+
+/* MIG_HELPER: its receiver's port and whether its criu works */
+static struct nla_policy mig_helper_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_MIG_PORT] = { .type = NLA_U32 },
+	[MOSIX_A_MIG_CRIU] = { .type = NLA_U32 },
+	[MOSIX_A_MIG_TEXT] = { .type = NLA_NUL_STRING, .len = MIG_TEXT_MAX },
+};
+
+/* MIG_REPORT: the move, what happened, the restored init */
+static struct nla_policy mig_report_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_MIG_ID] = { .type = NLA_U64 },
+	[MOSIX_A_MIG_REPORT] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_PID] = { .type = NLA_U32 },
+	[MOSIX_A_MIG_TEXT] = { .type = NLA_NUL_STRING, .len = MIG_TEXT_MAX },
+};
+
+/* MIG_KEY: the move */
+static struct nla_policy mig_key_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_MIG_ID] = { .type = NLA_U64 },
+};
+
+static void reject_the_rest(void)
+{
+	struct nla_policy *const policies[] = {
+		no_attr_policy, job_add_policy, job_exit_policy, migrate_policy,
+		mig_helper_policy, mig_report_policy, mig_key_policy,
+	};
+	unsigned int i, a;
+
+	for (i = 0; i < ARRAY_SIZE(policies); i++)
+		for (a = 1; a <= MOSIX_A_MAX; a++)
+			if (policies[i][a].type == NLA_UNSPEC)
+				policies[i][a].type = NLA_REJECT;
+}
 
 static struct genl_family mosix_family;
 
@@ -230,6 +170,62 @@ void mosix_event_job_exited(u32 home, u32 num, u32 uid, u32 status)
 		return;
 	}
 	send_event(msg, hdr);
+}
+
+void mosix_event_mig_done(const struct mosix_mig_done *d)
+{
+	void *hdr;
+	struct sk_buff *msg = new_event(&hdr);
+
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, MOSIX_EVENT_MIG_DONE) ||
+	    nla_put_u64_64bit(msg, MOSIX_A_MIG_ID, d->id, MOSIX_A_PAD) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_HOME, d->home) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_NUM, d->num) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_UID, d->uid) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_FROM, d->from) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_TO, d->to) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_OUTCOME, d->outcome) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_REASON, d->reason) ||
+	    nla_put_u32(msg, MOSIX_A_EVENT_ERRNO, d->err) ||
+	    nla_put_u32(msg, MOSIX_A_EVENT_DURATION_US, d->duration_us)) {
+		nlmsg_free(msg);
+		return;
+	}
+	send_event(msg, hdr);
+}
+
+/* a MIG_WORK message to the registered helper: -ECONNREFUSED once it went */
+int mosix_netlink_mig_work(u32 portid, const struct mosix_mig_work_req *w)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, 0, 0, &mosix_family, 0, MOSIX_CMD_MIG_WORK);
+	if (!hdr)
+		goto too_big;
+	if (nla_put_u64_64bit(msg, MOSIX_A_MIG_ID, w->id, MOSIX_A_PAD) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_WORK, w->work) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_HOME, w->home) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_NUM, w->num) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_UID, w->uid))
+		goto too_big;
+	if (w->peer &&
+	    (nla_put(msg, MOSIX_A_MIG_PEER_ADDR,
+		     w->peer->family == MOSIX_ADDR_V4 ? 4 : 16, w->peer->bytes) ||
+	     nla_put_u32(msg, MOSIX_A_MIG_PORT, w->port) ||
+	     nla_put_u64_64bit(msg, MOSIX_A_MIG_IMAGE_KB, w->image_kb, MOSIX_A_PAD)))
+		goto too_big;
+	if (w->pid && nla_put_u32(msg, MOSIX_A_JOB_PID, w->pid))
+		goto too_big;
+	genlmsg_end(msg, hdr);
+	return genlmsg_unicast(&init_net, msg, portid);
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
 }
 
 static int put_stats(struct sk_buff *msg)
@@ -592,6 +588,144 @@ static int job_exit_doit(struct sk_buff *skb, struct genl_info *info)
 				     info->extack);
 }
 
+/*
+ * Who asks: the credentials of whoever opened the socket, as netlink's own
+ * capability checks use (a descriptor handed to someone else keeps its
+ * opener's rights, no more).
+ */
+static kuid_t requester_uid(struct sk_buff *skb)
+{
+	struct sock *sk = NETLINK_CB(skb).sk;
+
+	if (sk && sk->sk_socket && sk->sk_socket->file)
+		return sk->sk_socket->file->f_cred->euid;
+	return current_euid();
+}
+
+static bool pe_attr_ok(struct genl_info *info, u32 v, const char *msg)
+{
+	if (v && v <= MOSIX_PE_MAX)
+		return true;
+	if (info->extack)
+		info->extack->_msg = msg;
+	return false;
+}
+
+static int migrate_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct sk_buff *msg;
+	void *hdr;
+	u64 id;
+	int err;
+
+	if (attr_missing(info, MOSIX_A_JOB_HOME, "missing MOSIX_A_JOB_HOME") ||
+	    attr_missing(info, MOSIX_A_JOB_NUM, "missing MOSIX_A_JOB_NUM") ||
+	    attr_missing(info, MOSIX_A_MIG_TO, "missing MOSIX_A_MIG_TO"))
+		return -EINVAL;
+	if (!pe_attr_ok(info, nla_get_u32(a[MOSIX_A_JOB_HOME]),
+			"the job's home PE is out of range") ||
+	    !pe_attr_ok(info, nla_get_u32(a[MOSIX_A_MIG_TO]), "the target PE is out of range"))
+		return -EINVAL;
+	if (!nla_get_u32(a[MOSIX_A_JOB_NUM])) {
+		NL_SET_ERR_MSG(info->extack, "the job number is out of range");
+		return -EINVAL;
+	}
+	msg = genlmsg_new(nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mosix_family, 0, MOSIX_CMD_MIGRATE);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = mosix_mig_request(nla_get_u32(a[MOSIX_A_JOB_HOME]),
+				nla_get_u32(a[MOSIX_A_JOB_NUM]),
+				nla_get_u32(a[MOSIX_A_MIG_TO]), requester_uid(skb),
+				netlink_capable(skb, CAP_NET_ADMIN), &id, info->extack);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	/* cannot fail: the message was sized for it */
+	nla_put_u64_64bit(msg, MOSIX_A_MIG_ID, id, MOSIX_A_PAD);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int mig_helper_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	u32 port;
+
+	if (attr_missing(info, MOSIX_A_MIG_PORT, "missing MOSIX_A_MIG_PORT") ||
+	    attr_missing(info, MOSIX_A_MIG_CRIU, "missing MOSIX_A_MIG_CRIU"))
+		return -EINVAL;
+	port = nla_get_u32(a[MOSIX_A_MIG_PORT]);
+	if (port > 65535) {
+		NL_SET_ERR_MSG(info->extack, "the port is out of range");
+		return -EINVAL;
+	}
+	if (nla_get_u32(a[MOSIX_A_MIG_CRIU]) > 1) {
+		NL_SET_ERR_MSG(info->extack, "MOSIX_A_MIG_CRIU is 0 or 1");
+		return -EINVAL;
+	}
+	if (mosix_mig_set_helper(info->snd_portid, port,
+				 nla_get_u32(a[MOSIX_A_MIG_CRIU]),
+				 a[MOSIX_A_MIG_TEXT] ? nla_data(a[MOSIX_A_MIG_TEXT]) : NULL)) {
+		NL_SET_ERR_MSG(info->extack, "this socket is not the registered migration helper");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int mig_report_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+
+	if (attr_missing(info, MOSIX_A_MIG_ID, "missing MOSIX_A_MIG_ID") ||
+	    attr_missing(info, MOSIX_A_MIG_REPORT, "missing MOSIX_A_MIG_REPORT"))
+		return -EINVAL;
+	if (nla_get_u32(a[MOSIX_A_MIG_REPORT]) == MOSIX_MIG_REPORT_RESTORED &&
+	    attr_missing(info, MOSIX_A_JOB_PID, "missing MOSIX_A_JOB_PID"))
+		return -EINVAL;
+	return mosix_mig_report(info->snd_portid, nla_get_u64(a[MOSIX_A_MIG_ID]),
+				nla_get_u32(a[MOSIX_A_MIG_REPORT]),
+				a[MOSIX_A_JOB_PID] ? nla_get_u32(a[MOSIX_A_JOB_PID]) : 0,
+				a[MOSIX_A_MIG_TEXT] ? nla_data(a[MOSIX_A_MIG_TEXT]) : NULL,
+				info->extack);
+}
+
+static int mig_key_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 key[MOSIX_MIG_KEY_LEN];
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (attr_missing(info, MOSIX_A_MIG_ID, "missing MOSIX_A_MIG_ID"))
+		return -EINVAL;
+	msg = genlmsg_new(nla_total_size(sizeof(key)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mosix_family, 0, MOSIX_CMD_MIG_KEY);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = mosix_mig_take_key(info->snd_portid,
+				 nla_get_u64(info->attrs[MOSIX_A_MIG_ID]), key,
+				 info->extack);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	nla_put(msg, MOSIX_A_MIG_KEY, sizeof(key), key);
+	memzero_explicit(key, sizeof(key));
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 struct jobs_dump {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
@@ -691,6 +825,33 @@ static const struct genl_ops mosix_ops[] = {
 		.policy = no_attr_policy,
 		.maxattr = MOSIX_A_MAX,
 	},
+	{
+		.cmd = MOSIX_CMD_MIGRATE,
+		.doit = migrate_doit,
+		.policy = migrate_policy,
+		.maxattr = MOSIX_A_MAX,
+	},
+	{
+		.cmd = MOSIX_CMD_MIG_HELPER,
+		.doit = mig_helper_doit,
+		.policy = mig_helper_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_MIG_REPORT,
+		.doit = mig_report_doit,
+		.policy = mig_report_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_MIG_KEY,
+		.doit = mig_key_doit,
+		.policy = mig_key_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
 /*
@@ -701,7 +862,8 @@ static const struct genl_ops mosix_ops[] = {
  * (mosix_node_set_table()), the dumps keep their state in their callback
  * (the netlink core runs one socket's dump one call at a time) and read
  * the table under RCU or the info view under its lock; the job commands
- * and GET_JOBS take the registry's lock (jobs.c). The module cannot go
+ * and GET_JOBS take the registry's lock (jobs.c), the migration commands
+ * the migration daemon's (mig.c). The module cannot go
  * away under an op: genl_unregister_family() waits for those running, and
  * a dump holds a reference to the module.
  */
@@ -721,6 +883,7 @@ static struct genl_family mosix_family __ro_after_init = {
 
 int mosix_netlink_init(void)
 {
+	reject_the_rest();
 	return genl_register_family(&mosix_family);
 }
 

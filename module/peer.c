@@ -157,6 +157,7 @@ void mosix_peers_carry(struct mosix_peers *ps, const struct mosix_peers *old)
 			continue;
 		p->heard = was->heard;
 		p->replay = was->replay;
+		p->mig_replay = was->mig_replay;
 		/* (what the old object counts until the new set is out is lost) */
 		atomic64_set(&p->tx_packets, atomic64_read(&was->tx_packets));
 		atomic64_set(&p->rx_packets, atomic64_read(&was->rx_packets));

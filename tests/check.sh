@@ -5,7 +5,8 @@
 #   builds    mosix.ko from clean for each kernel (compiler-, modpost- and sparse-clean),
 #             mosctl (-Wall -Wextra clean)
 #   unit      Check unit tests under ASan/UBSan
-#   fuzz      short libFuzzer runs of the map parser and the info decoder
+#   fuzz      short libFuzzer runs of the map parser, the info and migration message
+#             decoders and the image stream's receiver
 #   dkms      dkms add/build/install for each kernel, in dkms trees under build/dkms
 #             (nothing is left on the host: checked)
 #   deb       the Debian packages (make deb, for bookworm and trixie): contents, lintian,
@@ -226,7 +227,12 @@ if want fuzz; then
 		make -s fuzz-mig FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-mig.log" 2>&1
 		record "$name" $? "$out/fuzz-mig.log"
 	fi
-	timed "fuzz (3 targets)" "$(since "$s")"
+	name="fuzz the migration image stream's receiver for ${FUZZ_SECONDS}s"
+	if before_deadline "$name"; then
+		make -s fuzz-imgstream FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-imgstream.log" 2>&1
+		record "$name" $? "$out/fuzz-imgstream.log"
+	fi
+	timed "fuzz (4 targets)" "$(since "$s")"
 fi
 
 # --- dkms add/build/install for every kernel, in dkms trees under build/dkms

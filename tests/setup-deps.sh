@@ -31,9 +31,10 @@ source "$top/tools/step.sh"
 [ "$(id -u)" = 0 ] || { echo "deps: must run as root (apt-get, debootstrap)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
-# make demo's: build the module and mosctl, boot the guests
+# make demo's: build the module and mosctl (libmnl, libsodium), boot the guests
 host_pkgs=(build-essential bc bison flex libelf-dev kmod cpio xz-utils zstd
-	qemu-system-x86 busybox-static vde2 libmnl-dev pkg-config iproute2 python3 procps)
+	qemu-system-x86 busybox-static vde2 libmnl-dev libsodium-dev pkg-config iproute2 python3
+	procps)
 # and the tests': unit tests, sparse, dkms, the trixie chroot, the fuzzers, the debug
 # kernel (tests/debug-kernel), jq (the VM tests read mosctl's JSON: python is slow
 # to start under emulation)
@@ -144,6 +145,21 @@ EOS
 	touch "$chroot_dir/.done"
 fi
 step "refreshing the package lists of the trixie chroot" chroot "$chroot_dir" apt-get update -q
+# what the chroot needs besides debootstrap's --include (mosctl's libsodium: make deb
+# builds mosctl there), checked on every run: a chroot made before a package was
+# added to the list gets it too
+chroot_pkgs=(libsodium-dev)
+missing=()
+for p in "${chroot_pkgs[@]}"; do
+	# shellcheck disable=SC2016 # (dpkg-query's format)
+	chroot "$chroot_dir" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	step "installing ${missing[*]} in the chroot" \
+		chroot "$chroot_dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}"
+fi
 k7=$(chroot "$chroot_dir" apt-cache search --names-only '^linux-headers-7\.[0-9.]+\+deb13-amd64$' |
 	awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV | head -n1)
 [ -n "$k7" ] || { echo "deps: cannot resolve a 7.x kernel in trixie-backports" >&2; exit 1; }

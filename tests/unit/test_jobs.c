@@ -368,6 +368,74 @@ START_TEST(test_event_job_exited)
 }
 END_TEST
 
+START_TEST(test_event_mig_done)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = job_msg(buf, MOSIX_CMD_EVENT);
+	struct mosctl_event ev;
+	struct mosctl_event_printer p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	mnl_attr_put_u32(nlh, MOSIX_A_EVENT_KIND, MOSIX_EVENT_MIG_DONE);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_HOME, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, 7);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_UID, 1000);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_FROM, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_TO, 3);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_OUTCOME, MOSIX_MIG_OUTCOME_ABORTED);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_REASON, MOSIX_MIG_R_BLOCKED);
+	mnl_attr_put_u32(nlh, MOSIX_A_EVENT_DURATION_US, 1500);
+	/* the move's id is what mosctl migrate waits for: without it, refused */
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, 0xabcdef0123456789ULL);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+	ck_assert(ev.has_mig);
+	ck_assert(!ev.has_job);
+	ck_assert_uint_eq(ev.mig_id, 0xabcdef0123456789ULL);
+	ck_assert_uint_eq(ev.mig_to, 3);
+	f = open_memstream(&text, &len);
+	mosctl_event_printer_init(&p, f, 0);
+	mosctl_event_print(&p, &ev);
+	mosctl_event_printer_init(&p, f, MOSCTL_EVENTS_JSON);
+	mosctl_event_print(&p, &ev);
+	fclose(f);
+	ck_assert_str_eq(text, "job 1.7 (uid 1000) stayed on node 1, not moved to node 3: blocked (1.5 ms)\n"
+		"{\"event\":\"mig-done\",\"duration_us\":1500,\"job\":\"1.7\",\"uid\":1000,"
+		"\"move\":\"abcdef0123456789\",\"from\":1,\"to\":3,\"moved\":false,"
+		"\"reason\":\"blocked\"}\n");
+	free(text);
+}
+END_TEST
+
+/* mosctl migrate refuses what is not a job and a node before it asks the kernel */
+START_TEST(test_migrate_usage)
+{
+	static const char *const bad[][4] = {
+		{ "migrate", NULL },
+		{ "migrate", "1.7", NULL },
+		{ "migrate", "1.7", "2", "3" },
+		{ "migrate", "x", "2", NULL },
+		{ "migrate", "0.7", "2", NULL },
+		{ "migrate", "1.7", "0", NULL },
+		{ "migrate", "1.7", "65536", NULL },
+		{ "migrate", "1.7", "there", NULL },
+		{ "migrate", "--bogus", "1.7", "2" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *argv[5] = { "mosctl", NULL };
+		int argc = 1;
+
+		while (argc < 5 && bad[i][argc - 1])
+			argv[argc] = (char *)bad[i][argc - 1], argc++;
+		ck_assert_msg(mosctl_main(argc, argv) == MOSCTL_EXIT_USAGE, "case %zu", i);
+	}
+}
+END_TEST
+
 /* --- what ps and wait print ------------------------------------------------ */
 
 START_TEST(test_wait_status_text_and_exit)
@@ -445,6 +513,8 @@ Suite *jobs_suite(void)
 	suite_add_tcase(s, req);
 	tcase_add_loop_test(nl, test_parse_job, 0, NR_JOB_CASES);
 	tcase_add_test(nl, test_event_job_exited);
+	tcase_add_test(nl, test_event_mig_done);
+	tcase_add_test(req, test_migrate_usage);
 	suite_add_tcase(s, nl);
 	tcase_add_test(out, test_wait_status_text_and_exit);
 	tcase_add_test(out, test_ps_print);

@@ -1407,7 +1407,11 @@ START_TEST(test_status_json_with_view_and_counters)
 		"\"speed\":null,\"mem\":null,\"free\":null,\"util\":null,\"age_ms\":null}],"
 		"\"more_unknown\":0,\"stats\":{\"ticks\":1234,\"tx_packets\":1200,"
 		"\"tx_bytes\":964800,\"tx_errors\":3,\"rx_accepted\":1100,\"rx_bytes\":884400,"
-		"\"leave_sent\":1,\"relay_refused\":0,\"drops\":{");
+		"\"leave_sent\":1,\"relay_refused\":0,\"mig_tx\":0,\"mig_rx\":0,"
+		"\"mig_drop_peer\":0,\"mig_drop_nonce\":0,\"mig_drop_state\":0,"
+		"\"mig_drop_unknown\":0,\"mig_drop_queue\":0,\"mig_started\":0,"
+		"\"mig_moved\":0,\"mig_stayed\":0,\"mig_refused\":0,\"mig_arrived\":0,"
+		"\"drops\":{");
 	for (i = 0; i < MOSCTL_NR_DROPS; i++)
 		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s\"%s\":%u", i ? "," : "",
 				      mosix_info_drop_name((unsigned int)i),

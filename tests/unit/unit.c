@@ -9,6 +9,7 @@ Suite *info_suite(void);
 Suite *jobs_suite(void);
 Suite *mig_wire_suite(void);
 Suite *mig_move_suite(void);
+Suite *imgstream_suite(void);
 
 int main(void)
 {
@@ -20,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, jobs_suite());
 	srunner_add_suite(sr, mig_wire_suite());
 	srunner_add_suite(sr, mig_move_suite());
+	srunner_add_suite(sr, imgstream_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

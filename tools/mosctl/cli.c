@@ -194,14 +194,31 @@ static const struct command commands[] = {
 		.summary = "list the jobs whose home is this node",
 		.usage = "ps [--json]",
 		.help = "  --json           a JSON list of objects: id, name, home, where, pid\n"
-			"                   (null when not visible), state (running, exited),\n"
+			"                   (null when not visible), state (running, migrating,\n"
+			"                   exited),\n"
 			"                   user, uid, cmd, age_ms, and for an exited job its\n"
 			"                   wait_status and exit (\"exited 3\", \"killed by SIGINT\")\n"
 			"  -h, --help       show this help\n"
 			"\n"
 			"ID is HOME.NUM, valid cluster-wide: what wait takes. WHERE is the node\n"
-			"the job runs on, PID its init's pid. STATE is running, how it ended,\n"
-			"or lost (its helper died). The last 256 exited jobs are kept.\n",
+			"the job runs on, PID its init's pid. STATE is running, migrating (a\n"
+			"move is under way), how it ended, or lost (its helper died). The last\n"
+			"256 exited jobs are kept.\n",
+	},
+	{
+		.name = "migrate",
+		.fn = mosctl_cmd_migrate,
+		.summary = "move job HOME.NUM to node PE (or home); exit 0 if it moved",
+		.usage = "migrate JOB PE|home",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Asks this node's migration daemon to move the job, which must run\n"
+			"here, and waits until the move ended: it prints where the job runs\n"
+			"and, if it stayed, why (the target is blocked, not up, leaving, has no\n"
+			"usable criu or not enough memory, the job is too large or root's, a\n"
+			"step failed or took too long). A move that fails leaves the job running\n"
+			"where it was. Your own jobs only, unless root. Ctrl-C stops waiting,\n"
+			"not the move. Exit status: 0 moved, 1 stayed or error, 2 usage.\n",
 	},
 	{
 		.name = "wait",

@@ -16,6 +16,7 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 #include "mosctl.h"
+#include "mosix_mig_wire.h"
 
 /* --- names ------------------------------------------------------------------ */
 
@@ -34,6 +35,8 @@ const char *mosctl_event_kind_name(uint32_t kind)
 		return "state";
 	case MOSIX_EVENT_JOB_EXITED:
 		return "job-exited";
+	case MOSIX_EVENT_MIG_DONE:
+		return "mig-done";
 	default:
 		return "unknown";
 	}
@@ -217,6 +220,23 @@ int mosctl_event_parse(const struct nlmsghdr *nlh, struct mosctl_event *ev)
 			return -EBADMSG;
 		ev->has_job = true;
 	}
+	if (ev->kind == MOSIX_EVENT_MIG_DONE) {
+		const struct nlattr *id = a.tb[MOSIX_A_MIG_ID];
+		bool h, n, u, f, t, o, r;
+
+		if (event_u32(a.tb[MOSIX_A_JOB_HOME], &ev->job_home, &h) ||
+		    event_u32(a.tb[MOSIX_A_JOB_NUM], &ev->job_num, &n) ||
+		    event_u32(a.tb[MOSIX_A_JOB_UID], &ev->job_uid, &u) ||
+		    event_u32(a.tb[MOSIX_A_MIG_FROM], &ev->mig_from, &f) ||
+		    event_u32(a.tb[MOSIX_A_MIG_TO], &ev->mig_to, &t) ||
+		    event_u32(a.tb[MOSIX_A_MIG_OUTCOME], &ev->mig_outcome, &o) ||
+		    event_u32(a.tb[MOSIX_A_MIG_REASON], &ev->mig_reason, &r) ||
+		    !h || !n || !u || !f || !t || !o || !r || !id ||
+		    mnl_attr_validate(id, MNL_TYPE_U64) < 0)
+			return -EBADMSG;
+		ev->mig_id = mnl_attr_get_u64(id);
+		ev->has_mig = true;
+	}
 	if (a.tb[MOSIX_A_EVENT_STAGE]) {
 		const struct nlattr *s = a.tb[MOSIX_A_EVENT_STAGE];
 		const char *name;
@@ -284,7 +304,7 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 
 	fputs("{\"event\":", f);
 	mosctl_json_str(f, mosctl_event_kind_name(ev->kind));
-	if (ev->kind > MOSIX_EVENT_JOB_EXITED || ev->kind == MOSIX_EVENT_UNSPEC)
+	if (ev->kind > MOSIX_EVENT_MIG_DONE || ev->kind == MOSIX_EVENT_UNSPEC)
 		fprintf(f, ",\"kind\":%" PRIu32, ev->kind);
 	if (ev->has_op) {
 		fputs(",\"op\":", f);
@@ -311,6 +331,14 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
 			",\"wait_status\":%" PRIu32, ev->job_home, ev->job_num,
 			ev->job_uid, ev->job_status);
+	if (ev->has_mig) {
+		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
+			",\"move\":\"%016" PRIx64 "\",\"from\":%" PRIu32 ",\"to\":%" PRIu32
+			",\"moved\":%s,\"reason\":", ev->job_home, ev->job_num,
+			ev->job_uid, ev->mig_id, ev->mig_from, ev->mig_to,
+			ev->mig_outcome == MOSIX_MIG_OUTCOME_COMMITTED ? "true" : "false");
+		mosctl_json_str(f, ev->mig_reason ? mosix_mig_reason_name(ev->mig_reason) : "");
+	}
 	fputs("}\n", f);
 }
 
@@ -398,6 +426,25 @@ void mosctl_event_print(struct mosctl_event_printer *p,
 		fprintf(f, "job %" PRIu32 ".%" PRIu32 " (uid %" PRIu32 ") %s\n",
 			ev->job_home, ev->job_num, ev->job_uid,
 			mosctl_fmt_wait_status(buf, sizeof(buf), ev->job_status));
+		break;
+	}
+	case MOSIX_EVENT_MIG_DONE: {
+		char buf[32];
+
+		mosctl_event_printer_end(p);
+		fprintf(f, "job %" PRIu32 ".%" PRIu32 " (uid %" PRIu32 ") ", ev->job_home,
+			ev->job_num, ev->job_uid);
+		if (ev->mig_outcome == MOSIX_MIG_OUTCOME_COMMITTED)
+			fprintf(f, "moved from node %" PRIu32 " to node %" PRIu32,
+				ev->mig_from, ev->mig_to);
+		else
+			fprintf(f, "stayed on node %" PRIu32 ", not moved to node %" PRIu32
+				": %s", ev->mig_from, ev->mig_to,
+				mosix_mig_reason_name(ev->mig_reason));
+		if (ev->has_duration)
+			fprintf(f, " (%s)", mosctl_fmt_duration(buf, sizeof(buf),
+								ev->duration_us));
+		fputc('\n', f);
 		break;
 	}
 	default:

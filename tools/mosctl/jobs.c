@@ -56,6 +56,8 @@ const char *mosctl_job_state_name(uint32_t state)
 		return "running";
 	case MOSIX_JOB_EXITED:
 		return "exited";
+	case MOSIX_JOB_MIGRATING:
+		return "migrating";
 	default:
 		return "unknown";
 	}

@@ -105,6 +105,7 @@ int mosctl_cmd_run(int argc, char **argv);
 int mosctl_cmd_wait(int argc, char **argv);
 int mosctl_cmd_ps(int argc, char **argv);
 int mosctl_cmd_helper(int argc, char **argv);
+int mosctl_cmd_migrate(int argc, char **argv);
 
 /* configfs.c: files of the configfs directory (pe, table, state, key, epoch...) */
 /* the directory: $MOSIX_CONFIGFS if set and not empty, else the default */
@@ -295,6 +296,9 @@ int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
 		      uint32_t *num);
 /* MOSIX_CMD_JOB_EXIT */
 int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status);
+/* MOSIX_CMD_MIGRATE: the move's id in *id (its end is a MIG_DONE event) */
+int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
+		      uint32_t to, uint64_t *id);
 
 /* jobs.c: the registry read from userspace (ps, wait) */
 /* a wait(2) status: "exited 3", "killed by SIGTERM", "killed by SIGSEGV (core dumped)" */
@@ -490,10 +494,13 @@ struct mosctl_event {
 	uint32_t err;		/* positive errno */
 	uint32_t state;		/* enum mosix_state */
 	uint32_t pe;
-	/* MOSIX_EVENT_JOB_EXITED */
+	/* MOSIX_EVENT_JOB_EXITED; MOSIX_EVENT_MIG_DONE (no status) */
 	uint32_t job_home, job_num, job_uid, job_status;
+	/* MOSIX_EVENT_MIG_DONE */
+	uint64_t mig_id;
+	uint32_t mig_from, mig_to, mig_outcome, mig_reason;
 	bool has_op, has_stage, has_duration, has_errno, has_state, has_pe;
-	bool has_job;
+	bool has_job, has_mig;
 };
 
 /*

@@ -846,3 +846,42 @@ int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status)
 	mnl_attr_put_u32(nlh, MOSIX_A_JOB_STATUS, status);
 	return transact(nl, nlh, NULL, NULL, NULL);
 }
+
+struct mig_id_reply {
+	uint64_t id;
+	bool got;
+};
+
+static int mig_id_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	struct mig_id_reply *r = data;
+
+	if (parse_genl(nlh, tb, MOSIX_A_MAX) || !tb[MOSIX_A_MIG_ID] ||
+	    mnl_attr_validate(tb[MOSIX_A_MIG_ID], MNL_TYPE_U64) < 0)
+		return -EBADMSG;
+	r->id = mnl_attr_get_u64(tb[MOSIX_A_MIG_ID]);
+	r->got = r->id != 0;
+	return r->got ? 0 : -EBADMSG;
+}
+
+int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
+		      uint32_t to, uint64_t *id)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct mig_id_reply r = { 0, false };
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_MIGRATE, MOSIX_GENL_VERSION);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_HOME, home);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, num);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_TO, to);
+	err = transact(nl, nlh, mig_id_cb, &r, NULL);
+	if (!err && !r.got)
+		err = -EBADMSG;
+	if (!err)
+		*id = r.id;
+	return err;
+}

@@ -14,6 +14,12 @@
  *   stats  (ro) the info daemon's counters, "name value" per line
  *   last_shutdown (ro) none | ok | rolled-back stage=NAME error=ERRNO-NAME
  *   shutdown_timeout_ms (rw) bound of the quiesce stage, default 30000
+ *   block  (rw) 1: refuse guests (offers are answered "blocked"), 0: take them
+ *   mig_timeout_ms (rw) bound of a move's dump, stream and restore,
+ *               MOSIX_MIG_TIMEOUT_MIN_MS..MOSIX_MIG_TIMEOUT_MAX_MS, default
+ *               MOSIX_MIG_TIMEOUT_DEFAULT_MS
+ *   mig_max_image_mb (rw) the largest job this node takes, 1..1048576 MiB
+ *   mig_allow_root (rw) 1: take jobs of uid 0 too; default 0
  *
  * Generic netlink family MOSIX_GENL_NAME, version MOSIX_GENL_VERSION:
  *
@@ -115,6 +121,65 @@
  *   the dump goes on after the last job sent (jobs added meanwhile show,
  *   jobs freed meanwhile may not).
  *
+ * Moving jobs (docs/migration-design.md). The migration daemon owns every
+ * move; the node's root helper (mosctl helper) does the dumping, streaming
+ * and restoring it is told to, and only it ever sees a move's key.
+ *
+ * MOSIX_CMD_MIGRATE (doit, the job's owner or CAP_NET_ADMIN)
+ *   request: MOSIX_A_JOB_HOME, MOSIX_A_JOB_NUM (the job, which runs here),
+ *          MOSIX_A_MIG_TO (u32, the PE to move it to).
+ *   reply: MOSIX_A_MIG_ID (u64, the move's id). The move goes on in the
+ *   background; its end is a MOSIX_EVENT_MIG_DONE event with that id
+ *   (listen to the events group before asking, not to miss it).
+ *   Errors (with an extended ack message): EINVAL (an attribute missing or
+ *   malformed, or the target is this node), ENETDOWN (this node is not up),
+ *   ENOENT (no such job here, or it does not run here), EPERM (not the
+ *   job's owner), ENXIO (the PE is not in the table), EHOSTDOWN (the
+ *   target is not up in this node's view), EBUSY (the job is moving, or
+ *   MOSIX_MIG_MOVES_MAX moves are under way), ENOPKG (no migration helper
+ *   is registered on this node).
+ *
+ * MOSIX_CMD_MIG_HELPER (doit, CAP_NET_ADMIN): the calling socket becomes the
+ *   node's migration helper, replacing any other, until it closes or sends
+ *   MOSIX_A_MIG_PORT 0.
+ *   request: MOSIX_A_MIG_PORT (u32, the TCP port its receiver listens on,
+ *          1..65535, or 0 to withdraw), MOSIX_A_MIG_CRIU (u32, 1 if its
+ *          `criu check` passed; 0 makes this node refuse guests with
+ *          no_criu), MOSIX_A_MIG_TEXT (string, optional: why not).
+ *   The kernel then sends it MOSIX_CMD_MIG_WORK messages (unicast) with
+ *   MOSIX_A_MIG_ID, MOSIX_A_MIG_WORK (u32, enum mosix_mig_work),
+ *   MOSIX_A_JOB_HOME, MOSIX_A_JOB_NUM, MOSIX_A_JOB_UID (the owner, initial
+ *   user namespace) and, for STREAM and RECEIVE, MOSIX_A_MIG_PEER_ADDR
+ *   (binary, 4 or 16 bytes: the other node's table address),
+ *   MOSIX_A_MIG_PORT (the target's receiver), MOSIX_A_MIG_IMAGE_KB (u64:
+ *   STREAM, the estimate; RECEIVE, the bound), MOSIX_A_JOB_PID (STREAM: the
+ *   job's init, initial PID namespace). The key is not in it: the helper
+ *   fetches it with MOSIX_CMD_MIG_KEY. The kernel itself kills the source's
+ *   frozen copy before it commits, and lets the target's restored copy run
+ *   (SIGCONT) or kills it: COMMIT, RUN and DISCARD tell the helper to clean
+ *   up, nothing depends on it doing so.
+ *
+ * MOSIX_CMD_MIG_KEY (doit, CAP_NET_ADMIN, from the registered helper)
+ *   request: MOSIX_A_MIG_ID. reply: MOSIX_A_MIG_KEY (binary,
+ *   MOSIX_MIG_KEY_LEN bytes), the move's one-time key (HMAC-SHA256 of the
+ *   cluster key over the move's id, both nonces and both PEs), given once:
+ *   the kernel wipes its copy. Errors: EPERM (not the registered helper),
+ *   ENOENT (no key waits for that move: unknown, ended or fetched).
+ *
+ * MOSIX_CMD_MIG_REPORT (doit, CAP_NET_ADMIN, from the registered helper)
+ *   request: MOSIX_A_MIG_ID, MOSIX_A_MIG_REPORT (u32, enum
+ *          mosix_mig_report), MOSIX_A_JOB_PID (RESTORED: the restored init,
+ *          initial PID namespace, frozen), MOSIX_A_MIG_TEXT (optional, for
+ *          the log).
+ *   Errors: EINVAL, EPERM (not the registered helper), ENOENT (no such move),
+ *   EALREADY (the move's state does not take that report: it ended).
+ *
+ * MOSIX_EVENT_MIG_DONE (events group): MOSIX_A_MIG_ID, MOSIX_A_JOB_HOME,
+ *   _NUM, _UID, MOSIX_A_MIG_FROM, MOSIX_A_MIG_TO, MOSIX_A_MIG_OUTCOME (enum
+ *   mosix_mig_outcome), MOSIX_A_MIG_REASON (enum mosix_mig_reason, aborted
+ *   moves), MOSIX_A_EVENT_ERRNO (positive), MOSIX_A_EVENT_DURATION_US. Sent
+ *   by the source node; moved means the job runs on MOSIX_A_MIG_TO.
+ *
  * The GET_STATUS reply also carries MOSIX_A_KEY_SET (u32 0/1),
  * MOSIX_A_INFO_INTERVAL_MS, MOSIX_A_WINDOW (u32) and MOSIX_A_STATS, a nest of
  * u64 counters: MOSIX_STAT_* and, at MOSIX_STAT_DROP_BASE + reason, the
@@ -157,6 +222,11 @@ enum mosix_cmd {
 	MOSIX_CMD_JOB_ADD,
 	MOSIX_CMD_JOB_EXIT,
 	MOSIX_CMD_GET_JOBS,
+	MOSIX_CMD_MIGRATE,
+	MOSIX_CMD_MIG_HELPER,
+	MOSIX_CMD_MIG_WORK,
+	MOSIX_CMD_MIG_REPORT,
+	MOSIX_CMD_MIG_KEY,
 	__MOSIX_CMD_MAX
 };
 
@@ -210,6 +280,19 @@ enum mosix_attr {
 	MOSIX_A_JOB_NAME,	/* string */
 	MOSIX_A_JOB_CMD,	/* string */
 	MOSIX_A_JOB_AGE_MS,	/* u64 */
+	MOSIX_A_MIG_ID,		/* u64 */
+	MOSIX_A_MIG_TO,		/* u32, PE */
+	MOSIX_A_MIG_FROM,	/* u32, PE */
+	MOSIX_A_MIG_WORK,	/* u32, enum mosix_mig_work */
+	MOSIX_A_MIG_PEER_ADDR,	/* binary, 4 or 16 bytes */
+	MOSIX_A_MIG_PORT,	/* u32 */
+	MOSIX_A_MIG_KEY,	/* binary, MOSIX_MIG_KEY_LEN */
+	MOSIX_A_MIG_IMAGE_KB,	/* u64 */
+	MOSIX_A_MIG_REPORT,	/* u32, enum mosix_mig_report */
+	MOSIX_A_MIG_OUTCOME,	/* u32, enum mosix_mig_outcome */
+	MOSIX_A_MIG_REASON,	/* u32, enum mosix_mig_reason */
+	MOSIX_A_MIG_CRIU,	/* u32, 0/1 */
+	MOSIX_A_MIG_TEXT,	/* string */
 	__MOSIX_A_MAX
 };
 
@@ -225,12 +308,14 @@ enum mosix_event_kind {
 	MOSIX_EVENT_STAGE_UNDONE,
 	MOSIX_EVENT_STATE,
 	MOSIX_EVENT_JOB_EXITED,
+	MOSIX_EVENT_MIG_DONE,
 };
 
 enum mosix_job_state {
 	MOSIX_JOB_UNSPEC,
 	MOSIX_JOB_RUNNING,
 	MOSIX_JOB_EXITED,
+	MOSIX_JOB_MIGRATING,
 };
 
 #define MOSIX_JOB_NAME_MAX	32	/* with the NUL */
@@ -258,6 +343,19 @@ enum mosix_stat {
 	MOSIX_STAT_RX_BYTES,	/* bytes of accepted datagrams */
 	MOSIX_STAT_LEAVE_SENT,	/* leave notices sent */
 	MOSIX_STAT_RELAY_REFUSED, /* relayed entries with an epoch too far ahead */
+	/* migration control messages (the drops above count them too) */
+	MOSIX_STAT_MIG_TX,	/* sent */
+	MOSIX_STAT_MIG_RX,	/* authenticated and taken by a move */
+	MOSIX_STAT_MIG_DROP_PEER,	/* not from the move's other end, or another job */
+	MOSIX_STAT_MIG_DROP_NONCE,	/* a nonce that is not the move's */
+	MOSIX_STAT_MIG_DROP_STATE,	/* a type the move's state does not take */
+	MOSIX_STAT_MIG_DROP_UNKNOWN,	/* names no move this node holds (answered) */
+	MOSIX_STAT_MIG_DROP_QUEUE,	/* the daemon's queue was full */
+	MOSIX_STAT_MIG_STARTED,	/* moves this node started */
+	MOSIX_STAT_MIG_MOVED,	/* ... that moved the job */
+	MOSIX_STAT_MIG_STAYED,	/* ... that left it where it was */
+	MOSIX_STAT_MIG_REFUSED,	/* offers this node refused */
+	MOSIX_STAT_MIG_ARRIVED,	/* jobs that arrived here */
 	__MOSIX_STAT_LAST,
 	/* MOSIX_STAT_DROP_BASE + enum mosix_info_drop: dropped datagrams */
 	MOSIX_STAT_DROP_BASE = 32,
@@ -469,6 +567,35 @@ enum mosix_mig_outcome {
 #define MOSIX_MIG_NONCE_LEN	16
 #define MOSIX_MIG_IMAGE_MAX_KB	(1ULL << 40)	/* 1 PiB */
 #define MOSIX_MIG_PID_MAX	(1U << 22)	/* the kernel's PID_MAX_LIMIT */
+#define MOSIX_MIG_KEY_LEN	32	/* HMAC-SHA256 */
+#define MOSIX_MIG_MOVES_MAX	64	/* under way on a node, both roles */
+/* configfs mig_timeout_ms: how long dumping, streaming and restoring may take */
+#define MOSIX_MIG_TIMEOUT_DEFAULT_MS	300000
+#define MOSIX_MIG_TIMEOUT_MIN_MS	1000
+#define MOSIX_MIG_TIMEOUT_MAX_MS	3600000
+/* configfs mig_max_image_mb: the largest job this node takes */
+#define MOSIX_MIG_MAX_IMAGE_DEFAULT_MB	4096
+
+/* what the kernel asks its helper to do (MOSIX_CMD_MIG_WORK) */
+enum mosix_mig_work {
+	MOSIX_MIG_WORK_STREAM = 1,	/* source: dump the job, stream it, hold it frozen */
+	MOSIX_MIG_WORK_RESUME,		/* source: the move failed: let it go on here */
+	MOSIX_MIG_WORK_COMMIT,		/* source: it left (the kernel killed the copy) */
+	MOSIX_MIG_WORK_RECEIVE,		/* target: take the stream, restore it frozen */
+	MOSIX_MIG_WORK_DISCARD,		/* target: kill the restored copy */
+	MOSIX_MIG_WORK_RUN,		/* target: let the restored job run */
+	__MOSIX_MIG_WORK_END
+};
+
+/* what the helper tells the kernel (MOSIX_CMD_MIG_REPORT) */
+enum mosix_mig_report {
+	MOSIX_MIG_REPORT_DUMP_FAILED = 1,	/* source: criu dump or the stream failed */
+	MOSIX_MIG_REPORT_RESTORED,		/* target: restored, frozen (MOSIX_A_JOB_PID) */
+	MOSIX_MIG_REPORT_RECEIVE_FAILED,	/* target: the stream did not verify */
+	MOSIX_MIG_REPORT_RESTORE_FAILED,	/* target: criu restore failed */
+	__MOSIX_MIG_REPORT_END
+};
+
 /* ---- end of migration control messages ---- */
 
 #endif /* _UAPI_LINUX_MOSIX_H */

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `mosctl migrate JOB PE|home`: asks the kernel's migration daemon to move
+ * a job (MOSIX_CMD_MIGRATE) and waits for the move's end, the
+ * MOSIX_EVENT_MIG_DONE event with the move's id: it listens before it asks,
+ * so the end cannot slip by. Exit status 0: the job moved; 1: it stayed
+ * where it was (the line printed says why); 2: usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libmnl/libmnl.h>
+#include "mosctl.h"
+#include "mosix_job.h"
+#include "mosix_mig_wire.h"
+
+struct mig_wait {
+	uint64_t id;
+	bool done;
+	struct mosctl_event ev;
+};
+
+static void mig_event_cb(const struct mosctl_event *ev, void *data)
+{
+	struct mig_wait *w = data;
+
+	if (ev->has_mig && ev->mig_id == w->id && !w->done) {
+		w->ev = *ev;
+		w->done = true;
+	}
+}
+
+/* why a job stayed, as a user reads it */
+static void print_reason(FILE *f, uint32_t reason, uint32_t to)
+{
+	switch (reason) {
+	case MOSIX_MIG_R_BLOCKED:
+		fprintf(f, "node %" PRIu32 " takes no guests (blocked)", to);
+		break;
+	case MOSIX_MIG_R_NOT_UP:
+		fprintf(f, "node %" PRIu32 " is not up", to);
+		break;
+	case MOSIX_MIG_R_STOPPING:
+		fprintf(f, "node %" PRIu32 " is leaving the cluster", to);
+		break;
+	case MOSIX_MIG_R_NO_CRIU:
+		fprintf(f, "node %" PRIu32 " has no usable criu (or no migration helper running)", to);
+		break;
+	case MOSIX_MIG_R_NO_MEMORY:
+		fprintf(f, "node %" PRIu32 " is short of memory for it", to);
+		break;
+	case MOSIX_MIG_R_TOO_BIG:
+		fprintf(f, "the job is larger than node %" PRIu32 " takes (mig_max_image_mb)", to);
+		break;
+	case MOSIX_MIG_R_ROOT_REFUSED:
+		fprintf(f, "node %" PRIu32 " takes no root jobs (mig_allow_root is 0)", to);
+		break;
+	case MOSIX_MIG_R_BUSY:
+		fprintf(f, "node %" PRIu32 " has as many moves under way as it takes", to);
+		break;
+	case MOSIX_MIG_R_TIMEOUT:
+		fputs("a step took too long (mig_timeout_ms, or no answer)", f);
+		break;
+	case MOSIX_MIG_R_STREAM:
+		fputs("the image stream failed or did not verify", f);
+		break;
+	case MOSIX_MIG_R_RESTORE:
+		fprintf(f, "criu restore failed on node %" PRIu32, to);
+		break;
+	case MOSIX_MIG_R_DUMP:
+		fputs("criu dump failed here", f);
+		break;
+	case MOSIX_MIG_R_CANCELLED:
+		fputs("the move was cancelled", f);
+		break;
+	case MOSIX_MIG_R_UNKNOWN_MOVE:
+		fprintf(f, "node %" PRIu32 " knew nothing of the move", to);
+		break;
+	default:
+		fprintf(f, "reason %" PRIu32, reason);
+		break;
+	}
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* waits for the MIG_DONE event of w->id: 0, or -1 with the error printed */
+static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id)
+{
+	struct pollfd pfd = { mnl_socket_get_fd(ev->sock), POLLIN, 0 };
+
+	while (!w->done) {
+		int err;
+
+		if (interrupted) {
+			mosctl_err("migrate: interrupted; the move of job %s goes on (mosctl ps shows where it runs)",
+				   id);
+			return -1;
+		}
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			mosctl_err("migrate: %s", strerror(errno));
+			return -1;
+		}
+		err = mosctl_nl_recv_events(ev, mig_event_cb, w);
+		if (err == -ENOBUFS) {
+			mosctl_err("migrate: events were lost; see mosctl ps for where job %s runs",
+				   id);
+			return -1;
+		}
+		if (err < 0 && err != -EAGAIN) {
+			mosctl_nl_perror(ev, "migrate: reading events", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int mosctl_cmd_migrate(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct mig_wait w = { 0, false, { 0 } };
+	struct mosctl_nl ev, req;
+	uint32_t home, num, to;
+	const char *id, *where;
+	char dur[32];
+	int c, err, ret = MOSCTL_EXIT_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		if (c == 'h') {
+			mosctl_help("migrate", stdout);
+			return MOSCTL_EXIT_OK;
+		}
+		return mosctl_bad_option("migrate", argv, c);
+	}
+	if (optind >= argc)
+		return mosctl_usage("migrate", "missing JOB (HOME.NUM, as mosctl ps shows)");
+	if (optind + 1 >= argc)
+		return mosctl_usage("migrate", "missing where to: a PE (1..65535) or home");
+	if (optind + 2 < argc)
+		return mosctl_usage("migrate", "unexpected argument '%s'", argv[optind + 2]);
+	id = argv[optind];
+	where = argv[optind + 1];
+	if (mosix_job_id_parse(id, &home, &num))
+		return mosctl_usage("migrate", "'%s' is not a job id: HOME.NUM, HOME 1..65535, NUM from 1",
+				    id);
+	if (!strcmp(where, "home")) {
+		to = home;
+	} else if (mosix_parse_decimal(where, strlen(where), MOSIX_PE_MAX, &to) || !to) {
+		return mosctl_usage("migrate", "'%s' is not a node: a PE (1..65535) or home", where);
+	}
+
+	if (mosctl_nl_connect(&ev))
+		return MOSCTL_EXIT_FAIL;
+	if (mosctl_nl_connect(&req)) {
+		mosctl_nl_close(&ev);
+		return MOSCTL_EXIT_FAIL;
+	}
+	/* listen first: the move may end before the request's reply is read */
+	err = mosctl_nl_subscribe_events(&ev);
+	if (err) {
+		mosctl_nl_perror(&ev, "migrate: listening for events", err);
+		goto out;
+	}
+	err = mosctl_nl_migrate(&req, home, num, to, &w.id);
+	if (err) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "migrate: job %s to node %" PRIu32, id, to);
+		mosctl_nl_perror(&req, what, err);
+		goto out;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (wait_done(&ev, &w, id))
+		goto out;
+	mosctl_fmt_duration(dur, sizeof(dur), w.ev.duration_us);
+	if (w.ev.mig_outcome == MOSIX_MIG_OUTCOME_COMMITTED) {
+		printf("job %s moved from node %" PRIu32 " to node %" PRIu32 " (%s)\n", id,
+		       w.ev.mig_from, w.ev.mig_to, dur);
+		ret = MOSCTL_EXIT_OK;
+	} else {
+		printf("job %s stayed on node %" PRIu32 ": ", id, w.ev.mig_from);
+		print_reason(stdout, w.ev.mig_reason, w.ev.mig_to);
+		printf(" (%s)\n", dur);
+	}
+out:
+	mosctl_nl_close(&req);
+	mosctl_nl_close(&ev);
+	return ret;
+}
