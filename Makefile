@@ -64,8 +64,8 @@ mosctl: build/tools/mosctl
 
 build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) -lmnl \
-		$$(pkg-config --cflags --libs libsodium)
+	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) \
+		-lmnl -lsodium
 
 build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
