@@ -180,10 +180,12 @@ fuzz-mig: build/tests/fuzz_mig
 
 # the image stream's receiver: plaintext records from the input, encrypted by the
 # target, so that the fuzzer gets past authentication to the record parser
-build/tests/fuzz_imgstream: tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c tools/mosctl/imgstream.h
+build/tests/fuzz_imgstream: tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c tools/mosctl/imgstream.h \
+		tools/mosctl/util.c
 	@mkdir -p $(@D)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/tools/mosctl \
-		-o $@ tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c $$(pkg-config --cflags --libs libsodium)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/tools/mosctl -I$(top)/include \
+		-I$(top)/module -o $@ tests/fuzz/fuzz_imgstream.c tools/mosctl/imgstream.c \
+		tools/mosctl/util.c $$(pkg-config --cflags --libs libsodium)
 
 fuzz-imgstream: build/tests/fuzz_imgstream
 	@mkdir -p build/fuzz-corpus-imgstream

@@ -322,8 +322,8 @@ enum mosix_info_status mosix_info_node_status(u32 pe)
 	return known ? e.status : MOSIX_INFO_STATUS_UNKNOWN;
 }
 
-/* the table address of peer pe (false if none) and of this node */
-bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer, struct mosix_addr *self)
+/* the table address of peer pe; false if it has none */
+bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer)
 {
 	struct mosix_peer *p;
 	bool ok = false;
@@ -332,7 +332,6 @@ bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer, struct mosix_addr *se
 	p = info.sock ? mosix_peers_find(peers_locked(), pe) : NULL;
 	if (p && p->has_addr) {
 		*peer = p->addr;
-		*self = info.addr;
 		ok = true;
 	}
 	mutex_unlock(&info.io_lock);

@@ -224,7 +224,7 @@ static int tell_helper(struct mig *g, enum mosix_mig_work work)
 		.num = g->m.job_num,
 		.uid = g->m.uid,
 	};
-	struct mosix_addr peer, self;
+	struct mosix_addr peer;
 	u32 portid = helper_portid();
 	int err;
 
@@ -232,7 +232,7 @@ static int tell_helper(struct mig *g, enum mosix_mig_work work)
 	if (!portid)
 		return -ENOPKG;
 	if (work == MOSIX_MIG_WORK_STREAM || work == MOSIX_MIG_WORK_RECEIVE) {
-		if (!mosix_info_peer_addr(g->m.peer_pe, &peer, &self))
+		if (!mosix_info_peer_addr(g->m.peer_pe, &peer))
 			return -EHOSTUNREACH;
 		w.peer = &peer;
 		w.port = g->m.port;

@@ -151,7 +151,7 @@ void mosix_info_stat_add(unsigned int stat, u64 n);
 int mosix_info_hmac(const u8 *data, unsigned int len, u8 *out);
 int mosix_info_send_mig(struct mosix_mig_msg *m);
 enum mosix_info_status mosix_info_node_status(u32 pe);
-bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer, struct mosix_addr *self);
+bool mosix_info_peer_addr(u32 pe, struct mosix_addr *peer);
 
 /* daemons.c: configuration generations handed to the daemons */
 enum mosix_daemon { MOSIX_DAEMON_INFO, MOSIX_DAEMON_MIG, MOSIX_NR_DAEMONS };

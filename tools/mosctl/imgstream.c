@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "imgstream.h"
+#include "mosctl.h"	/* mosctl_read_full() */
 
 #define SS(x)	crypto_secretstream_xchacha20poly1305_##x
 
@@ -148,27 +149,6 @@ static int write_all(int fd, const void *buf, size_t len, bool *nosock)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/* read(2) until len bytes or end of file: the bytes read, or -errno */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!n)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
 }
 
 static void clear_header(uint8_t clear[IMGSTREAM_CLEAR_LEN], uint64_t move_id)
@@ -366,7 +346,7 @@ static int tx_file(struct tx *t, int dirfd, const struct ent *e, char *err, size
 	while (left) {
 		size_t chunk = left < IMGSTREAM_CHUNK ? (size_t)left : IMGSTREAM_CHUNK;
 
-		n = read_full(ffd, t->pt + 1, chunk);
+		n = mosctl_read_full(ffd, (char *)t->pt + 1, chunk);
 		if (n < 0) {
 			rc = fail(err, errlen, (int)n, "images: cannot read \"%s\": %s", q,
 				  strerror((int)-n));
@@ -386,7 +366,7 @@ static int tx_file(struct tx *t, int dirfd, const struct ent *e, char *err, size
 			t->opts->progress(t->st->bytes, t->total, t->opts->arg);
 	}
 	/* END counts the sizes announced: a file that grew would not match them */
-	n = read_full(ffd, t->pt, 1);
+	n = mosctl_read_full(ffd, (char *)t->pt, 1);
 	if (n)
 		rc = fail(err, errlen, n < 0 ? (int)n : -EIO,
 			  "images: \"%s\" grew while being sent", q);
@@ -537,7 +517,7 @@ static const char *cur_name(const struct rx *r, char q[QUOTE_BUF])
 static int rx_read(struct rx *r, void *buf, size_t len, const char *where,
 		   char *err, size_t errlen)
 {
-	ssize_t n = read_full(r->fd, buf, len);
+	ssize_t n = mosctl_read_full(r->fd, (char *)buf, len);
 
 	if (n < 0)
 		return fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
@@ -742,7 +722,7 @@ static int rx_end(struct rx *r, char *err, size_t errlen)
 			    files, (unsigned long long)bytes, (unsigned long long)r->st->files,
 			    (unsigned long long)r->st->bytes);
 	/* one stream per fd: a byte after FINAL is something the sender did not sign off */
-	n = read_full(r->fd, &extra, 1);
+	n = mosctl_read_full(r->fd, (char *)&extra, 1);
 	if (n < 0)
 		return fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
 	if (n) {
