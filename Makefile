@@ -167,7 +167,7 @@ fuzz-info: build/tests/fuzz_info
 		build/fuzz-corpus-info tests/fuzz/seeds-info
 
 # migration control messages: libFuzzer on the decoder (round trip, peek agrees)
-.PHONY: fuzz-mig fuzz-imgstream
+.PHONY: fuzz-mig fuzz-imgstream fuzz-relay
 build/tests/fuzz_mig: tests/fuzz/fuzz_mig.c $(mig_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/include -I$(top)/module \
@@ -191,6 +191,20 @@ fuzz-imgstream: build/tests/fuzz_imgstream
 	@mkdir -p build/fuzz-corpus-imgstream
 	build/tests/fuzz_imgstream -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		build/fuzz-corpus-imgstream tests/fuzz/seeds-imgstream
+
+# the relay's receiving ends and its ticket parser: plaintext records from the input,
+# encrypted by the target, so that the fuzzer gets past authentication to the record parser
+build/tests/fuzz_relay: tests/fuzz/fuzz_relay.c tools/mosctl/relay.c tools/mosctl/relay.h \
+		tools/mosctl/util.c $(map_src) $(job_src) $(mosctl_hdr)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(top)/tools/mosctl -I$(top)/include \
+		-I$(top)/module -o $@ tests/fuzz/fuzz_relay.c tools/mosctl/relay.c \
+		tools/mosctl/util.c $(map_src) $(job_src) $$(pkg-config --cflags --libs libsodium)
+
+fuzz-relay: build/tests/fuzz_relay
+	@mkdir -p build/fuzz-corpus-relay
+	build/tests/fuzz_relay -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		build/fuzz-corpus-relay tests/fuzz/seeds-relay
 
 build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_info.h $(mosctl_hdr)
 	@mkdir -p $(@D)

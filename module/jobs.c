@@ -2,11 +2,15 @@
 /*
  * The migration daemon's registry of jobs: the processes started under
  * mosix on this node (mosctl run), added by the root helper that started
- * them (JOB_ADD) and marked exited by it with their wait status (JOB_EXIT).
- * A job holds its init's struct pid, not the number, so a pid number used
- * again by another process never passes for the job. A job that moved to
- * another node (mig.c) is away: it holds no pid here, runs there, and its
- * JOB_EXIT still comes from its keeper at home. The registry outlives
+ * them (JOB_ADD) and marked exited by it with their wait status (JOB_EXIT),
+ * and the guests: jobs of other homes that moved here (mig.c). A job holds
+ * its init's struct pid, not the number, so a pid number used again by
+ * another process never passes for the job. A job of this node that moved
+ * to another is away: it holds no pid here, runs there, and its JOB_EXIT
+ * still comes from its keeper at home. A guest that moves on leaves the
+ * registry; one that ends is marked exited by the node's helper, which
+ * relays its status home. Entries are sorted by (home, num), the order
+ * GET_JOBS dumps them in. The registry outlives
  * shutdowns: the jobs keep their home PE and are this node's processes
  * whether the node is up or not. Module unload frees it.
  *
@@ -32,12 +36,13 @@
 #include "mosix_job.h"
 
 struct mosix_job {
-	struct list_head node;		/* in jobs, in NUM order */
+	struct list_head node;		/* in jobs, in (home, num) order */
 	struct list_head exited_node;	/* in exited_jobs, oldest exit first */
 	u32 home, num, where;
 	struct pid *pid;		/* the init's; NULL once exited or away */
 	bool exited;
 	bool moving;			/* a move of it is under way */
+	bool guest;			/* its home is another node */
 	kuid_t owner;
 	u32 status;
 	bool have_status;		/* the status came with a JOB_EXIT */
@@ -83,6 +88,27 @@ static void free_job(struct mosix_job *job)
 		list_del(&job->exited_node);
 	put_pid(job->pid);
 	kfree(job);
+}
+
+static u64 job_key(u32 home, u32 num)
+{
+	return (u64)home << 32 | num;
+}
+
+/* into jobs at its (home, num) place: the dump's cursor relies on the order */
+static void insert_job(struct mosix_job *job)
+{
+	struct mosix_job *j;
+	u64 key = job_key(job->home, job->num);
+
+	lockdep_assert_held(&jobs_lock);
+	list_for_each_entry_reverse(j, &jobs, node) {
+		if (job_key(j->home, j->num) < key) {
+			list_add(&job->node, &j->node);
+			return;
+		}
+	}
+	list_add(&job->node, &jobs);
 }
 
 /* the registry keeps the newest MOSIX_JOBS_EXITED_KEEP exits */
@@ -222,7 +248,7 @@ static int jobs_add(pid_t nr, uid_t uid, const char *name, const char *cmd,
 	job->num = ++last_num;
 	job->pid = pid;
 	job->start_ns = ktime_get_boottime_ns();
-	list_add_tail(&job->node, &jobs);
+	insert_job(job);
 	nr_running++;
 	*home = job->home;
 	*num = job->num;
@@ -253,22 +279,25 @@ int mosix_jobs_add(pid_t nr, uid_t uid, const char *name, const char *cmd,
 	return err;
 }
 
-static struct mosix_job *find_job(u32 num)
+/* home 0: the job of this node (not a guest) numbered num */
+static struct mosix_job *find_job(u32 home, u32 num)
 {
 	struct mosix_job *job;
 
 	lockdep_assert_held(&jobs_lock);
 	list_for_each_entry(job, &jobs, node)
-		if (job->num == num)
+		if (job->num == num && (home ? job->home == home : !job->guest))
 			return job;
 	return NULL;
 }
 
 /*
  * JOB_EXIT: the job ended with the wait(2) status. Its init may still be
- * there (it reports the command's status before it exits) or gone.
+ * there (it reports the command's status before it exits) or gone. home 0:
+ * a job of this node's (its keeper's report); a guest's comes with its home.
  */
-int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack)
+int mosix_jobs_set_exited(u32 home_pe, u32 num, u32 status,
+			  struct netlink_ext_ack *extack)
 {
 	const char *reason = NULL;
 	struct mosix_job *job;
@@ -277,7 +306,7 @@ int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack)
 	int err = 0;
 
 	mutex_lock(&jobs_lock);
-	job = find_job(num);
+	job = find_job(home_pe, num);
 	if (!job) {
 		reason = "no such job";
 		err = -ENOENT;
@@ -297,8 +326,8 @@ int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack)
 
 	if (err) {
 		set_reason(extack, reason);
-		pr_info_ratelimited("job exit: %u refused: %s (%d)\n", num,
-				    reason, err);
+		pr_info_ratelimited("job exit: %u.%u refused: %s (%d)\n", home_pe,
+				    num, reason, err);
 		return err;
 	}
 	mosix_event_job_exited(home, num, from_kuid_munged(&init_user_ns, owner),
@@ -338,14 +367,14 @@ static void view_job(const struct mosix_job *job, struct pid_namespace *ns,
  * moving, and be who's, unless admin. Marks it moving; *pid (a reference)
  * and *owner are the caller's.
  */
-int mosix_jobs_move_begin(u32 num, kuid_t who, bool admin, struct pid **pid,
-			  kuid_t *owner, const char **reason)
+int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
+			  struct pid **pid, kuid_t *owner, const char **reason)
 {
 	struct mosix_job *job;
 	int err = 0;
 
 	mutex_lock(&jobs_lock);
-	job = find_job(num);
+	job = find_job(home, num);
 	if (!job || job->exited || job_gone(job)) {
 		*reason = job ? "the job has exited" : "no such job";
 		err = job ? -ESRCH : -ENOENT;
@@ -367,21 +396,97 @@ int mosix_jobs_move_begin(u32 num, kuid_t who, bool admin, struct pid **pid,
 	return err;
 }
 
-/* the move of job num ended: it runs on where (this node: it stayed) */
-void mosix_jobs_move_end(u32 num, u32 where)
+/*
+ * The move of job (home, num) ended: it runs on where (this node: it
+ * stayed). A job of this node that left is away; a guest that left is no
+ * longer this node's business.
+ */
+void mosix_jobs_move_end(u32 home, u32 num, u32 where)
 {
 	struct mosix_job *job;
 
 	mutex_lock(&jobs_lock);
-	job = find_job(num);
+	job = find_job(home, num);
 	if (job && !job->exited) {
 		job->moving = false;
 		if (where != job->where && job->pid) {
 			/* it left: its init here is killed, the job runs there */
 			put_pid(job->pid);
 			job->pid = NULL;
+			if (job->guest) {
+				free_job(job);
+				nr_running--;
+				job = NULL;
+			}
 		}
-		job->where = where;
+		if (job)
+			job->where = where;
+	}
+	mutex_unlock(&jobs_lock);
+}
+
+/*
+ * A job that arrives (the target's restored copy, before it runs): an
+ * entry made ahead, while a failure could still refuse the move, so that
+ * its arrival cannot fail. name and cmd as the helper read them from the
+ * stream; checked here, "-" when absent or malformed.
+ */
+struct mosix_job *mosix_jobs_prepare_arrival(u32 home, u32 num, u32 uid,
+					     const char *name, const char *cmd)
+{
+	struct mosix_job *job = kzalloc(sizeof(*job), GFP_KERNEL);
+	const char *reason;
+
+	if (!job)
+		return NULL;
+	job->home = home;
+	job->num = num;
+	job->owner = make_kuid(&init_user_ns, uid);
+	job->guest = true;
+	if (!name || mosix_job_name_check(name, strlen(name), &reason))
+		name = "-";
+	if (!cmd || mosix_job_cmd_check(cmd, strlen(cmd), &reason))
+		cmd = "-";
+	strscpy(job->name, name, sizeof(job->name));
+	strscpy(job->cmd, cmd, sizeof(job->cmd));
+	return job;
+}
+
+void mosix_jobs_drop_arrival(struct mosix_job *job)
+{
+	kfree(job);
+}
+
+/*
+ * The arrived job runs here from now on (pid: the init, a reference the
+ * registry takes). A job of this node coming home takes its away entry
+ * back; any other is a guest, added with the entry made ahead (consumed).
+ */
+void mosix_jobs_arrived(struct mosix_job *job, struct pid *pid, u32 self)
+{
+	struct mosix_job *own;
+
+	mutex_lock(&jobs_lock);
+	own = find_job(job->home, job->num);
+	if (own && own->exited) {
+		/* an old exit of the same job here: the new arrival replaces it */
+		free_job(own);
+		nr_exited--;
+		own = NULL;
+	}
+	if (own) {
+		/* its away entry (or a stale guest one): it runs here again */
+		put_pid(own->pid);
+		own->pid = get_pid(pid);
+		own->where = self;
+		own->moving = false;
+		kfree(job);
+	} else {
+		job->pid = get_pid(pid);
+		job->where = self;
+		job->start_ns = ktime_get_boottime_ns();
+		insert_job(job);
+		nr_running++;
 	}
 	mutex_unlock(&jobs_lock);
 }
@@ -391,7 +496,7 @@ void mosix_jobs_move_end(u32 num, u32 where)
  * calling task sees it, under jobs_lock. Stops at the first non-zero
  * return of fn and returns it.
  */
-int mosix_jobs_dump(u32 after,
+int mosix_jobs_dump(u64 after,
 		    int (*fn)(const struct mosix_job_view *v, void *arg),
 		    void *arg)
 {
@@ -403,7 +508,7 @@ int mosix_jobs_dump(u32 after,
 
 	mutex_lock(&jobs_lock);
 	list_for_each_entry(job, &jobs, node) {
-		if (job->num <= after)
+		if (job_key(job->home, job->num) <= after)
 			continue;
 		view_job(job, ns, now, &v);
 		err = fn(&v, arg);

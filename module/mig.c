@@ -53,6 +53,7 @@ struct mig {
 	struct mosix_mig_move m;
 	u64 peer_epoch;		/* the peer's boot, from its first message */
 	struct pid *pid;	/* source: the job's init; target: the restored one */
+	struct mosix_job *arrival;	/* target: its registry entry, made ahead */
 	u64 start_ns;
 	bool ended;		/* reached DONE: counted, reported */
 	bool key_ready;		/* derived and not yet fetched by the helper */
@@ -171,6 +172,7 @@ static void free_move(struct mig *g)
 {
 	list_del(&g->node);
 	put_pid(g->pid);
+	mosix_jobs_drop_arrival(g->arrival);
 	memzero_explicit(g->key, sizeof(g->key));
 	kfree(g);
 }
@@ -260,10 +262,40 @@ static void move_event(struct mig *g, enum mosix_mig_event ev, u32 arg)
 		do_step(g, &st);
 }
 
+/* is p in the PID namespace ns or one below it */
+static bool in_ns(struct task_struct *p, struct pid_namespace *ns)
+{
+	struct pid_namespace *n = task_active_pid_ns(p);
+
+	while (n && n != ns)
+		n = n->parent;
+	return n;
+}
+
+/*
+ * SIGKILL to the init ends the whole namespace; SIGCONT must reach every
+ * process of it, since criu left each one stopped.
+ */
 static void signal_copy(struct mig *g, int sig)
 {
-	if (g->pid)
+	struct task_struct *init, *p;
+	struct pid_namespace *ns;
+
+	if (!g->pid)
+		return;
+	if (sig != SIGCONT) {
 		kill_pid(g->pid, sig, 1);
+		return;
+	}
+	rcu_read_lock();
+	init = pid_task(g->pid, PIDTYPE_PID);
+	if (init) {
+		ns = task_active_pid_ns(init);
+		for_each_process(p)
+			if (in_ns(p, ns))
+				kill_pid(task_tgid(p), SIGCONT, 1);
+	}
+	rcu_read_unlock();
 }
 
 static void act(struct mig *g, u8 action)
@@ -286,7 +318,7 @@ static void act(struct mig *g, u8 action)
 		break;
 	case MOSIX_MIG_ACT_KILL_COPY:
 		/* the registry first: the job runs there from now on */
-		mosix_jobs_move_end(g->m.job_num, g->m.peer_pe);
+		mosix_jobs_move_end(g->m.home_pe, g->m.job_num, g->m.peer_pe);
 		signal_copy(g, SIGKILL);
 		tell_helper(g, MOSIX_MIG_WORK_COMMIT);
 		break;
@@ -304,6 +336,10 @@ static void act(struct mig *g, u8 action)
 		tell_helper(g, MOSIX_MIG_WORK_DISCARD);
 		break;
 	case MOSIX_MIG_ACT_RUN:
+		/* the registry first: a move on or an exit finds it */
+		if (g->arrival && g->pid)
+			mosix_jobs_arrived(g->arrival, g->pid, g->m.self_pe);
+		g->arrival = NULL;
 		signal_copy(g, SIGCONT);
 		tell_helper(g, MOSIX_MIG_WORK_RUN);
 		stat(MOSIX_STAT_MIG_ARRIVED);
@@ -338,7 +374,7 @@ static void ended(struct mig *g)
 	if (g->m.role != MOSIX_MIG_SOURCE)
 		return;
 	if (!moved)
-		mosix_jobs_move_end(g->m.job_num, g->m.self_pe);
+		mosix_jobs_move_end(g->m.home_pe, g->m.job_num, g->m.self_pe);
 	put_pid(g->pid);
 	g->pid = NULL;
 	stat(moved ? MOSIX_STAT_MIG_MOVED : MOSIX_STAT_MIG_STAYED);
@@ -375,11 +411,7 @@ static u64 job_rss_kb(struct pid *pid)
 	if (init) {
 		ns = task_active_pid_ns(init);
 		for_each_process(p) {
-			struct pid_namespace *n = task_active_pid_ns(p);
-
-			while (n && n != ns)
-				n = n->parent;
-			if (!n)
+			if (!in_ns(p, ns))
 				continue;
 			task_lock(p);
 			if (p->mm)
@@ -452,10 +484,6 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 		*reason = "this node is not up";
 		return -ENETDOWN;
 	}
-	if (home != self) {
-		*reason = "the job's home is another node: ask there";
-		return -ENOENT;
-	}
 	err = check_target(self, to, reason);
 	if (err)
 		return err;
@@ -477,7 +505,7 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 		err = -EBUSY;
 		goto unlock;
 	}
-	err = mosix_jobs_move_begin(num, who, admin, &pid, &owner, reason);
+	err = mosix_jobs_move_begin(home, num, who, admin, &pid, &owner, reason);
 	if (err)
 		goto unlock;
 	err = mosix_mig_source_start(&g->m, new_id(), self, to, home, num,
@@ -485,7 +513,7 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 				     min_t(u64, job_rss_kb(pid), MOSIX_MIG_IMAGE_MAX_KB),
 				     nonce_s, &t, now_ms(), &st);
 	if (err) {
-		mosix_jobs_move_end(num, self);
+		mosix_jobs_move_end(home, num, self);
 		put_pid(pid);
 		*reason = "the move cannot be described";
 		goto unlock;
@@ -837,8 +865,10 @@ static int restored_pid(u32 nr, u32 uid, struct pid **out, const char **reason)
 	return 0;
 }
 
-static int take_report(u32 portid, u64 id, u32 what, u32 nr, const char **reason)
+static int take_report(u32 portid, u64 id, u32 what, u32 nr, const char *name,
+		       const char *cmd, const char **reason)
 {
+	struct mosix_job *arrival = NULL;
 	static const u8 ev[] = {
 		[MOSIX_MIG_REPORT_DUMP_FAILED] = MOSIX_MIG_EV_DUMP_FAILED,
 		[MOSIX_MIG_REPORT_RESTORED] = MOSIX_MIG_EV_RESTORED,
@@ -876,10 +906,19 @@ static int take_report(u32 portid, u64 id, u32 what, u32 nr, const char **reason
 		err = restored_pid(nr, g->m.uid, &pid, reason);
 		if (err)
 			goto unlock;
+		arrival = mosix_jobs_prepare_arrival(g->m.home_pe, g->m.job_num,
+						     g->m.uid, name, cmd);
+		if (!arrival) {
+			put_pid(pid);
+			*reason = "out of memory";
+			err = -ENOMEM;
+			goto unlock;
+		}
 	}
 	err = mosix_mig_on_event(&g->m, ev[what], nr, now_ms(), &st);
 	if (err) {
 		put_pid(pid);
+		mosix_jobs_drop_arrival(arrival);
 		*reason = "the move is past that step";
 		err = -EALREADY;
 		goto unlock;
@@ -887,6 +926,8 @@ static int take_report(u32 portid, u64 id, u32 what, u32 nr, const char **reason
 	if (pid) {
 		put_pid(g->pid);
 		g->pid = pid;
+		mosix_jobs_drop_arrival(g->arrival);
+		g->arrival = arrival;
 	}
 	do_step(g, &st);
 unlock:
@@ -895,11 +936,11 @@ unlock:
 	return err;
 }
 
-int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *text,
-		     struct netlink_ext_ack *extack)
+int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *name,
+		     const char *cmd, const char *text, struct netlink_ext_ack *extack)
 {
 	const char *reason = NULL;
-	int err = take_report(portid, id, what, pid, &reason);
+	int err = take_report(portid, id, what, pid, name, cmd, &reason);
 
 	if (err) {
 		if (extack)

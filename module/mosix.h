@@ -194,8 +194,8 @@ int mosix_mig_request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 		      u64 *id, struct netlink_ext_ack *extack);
 int mosix_mig_set_helper(u32 portid, u16 port, bool criu, const char *why);
 bool mosix_mig_helper_state(u16 *port, bool *criu);
-int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *text,
-		     struct netlink_ext_ack *extack);
+int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *name,
+		     const char *cmd, const char *text, struct netlink_ext_ack *extack);
 int mosix_mig_take_key(u32 portid, u64 id, u8 *key, struct netlink_ext_ack *extack);
 void mosix_mig_deliver(const struct mosix_mig_msg *m);
 int mosix_mig_start(void);
@@ -223,14 +223,20 @@ struct mosix_job_view {
 
 int mosix_jobs_add(pid_t nr, uid_t uid, const char *name, const char *cmd,
 		   u32 *home, u32 *num, struct netlink_ext_ack *extack);
-int mosix_jobs_set_exited(u32 num, u32 status, struct netlink_ext_ack *extack);
-int mosix_jobs_dump(u32 after,
+int mosix_jobs_set_exited(u32 home, u32 num, u32 status,
+			  struct netlink_ext_ack *extack);
+int mosix_jobs_dump(u64 after,
 		    int (*fn)(const struct mosix_job_view *v, void *arg),
 		    void *arg);
 void mosix_jobs_exit(void);
-int mosix_jobs_move_begin(u32 num, kuid_t who, bool admin, struct pid **pid,
-			  kuid_t *owner, const char **reason);
-void mosix_jobs_move_end(u32 num, u32 where);
+int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
+			  struct pid **pid, kuid_t *owner, const char **reason);
+void mosix_jobs_move_end(u32 home, u32 num, u32 where);
+struct mosix_job;
+struct mosix_job *mosix_jobs_prepare_arrival(u32 home, u32 num, u32 uid,
+					     const char *name, const char *cmd);
+void mosix_jobs_drop_arrival(struct mosix_job *job);
+void mosix_jobs_arrived(struct mosix_job *job, struct pid *pid, u32 self);
 
 /*
  * stages.c: the stage table runner (kernel/cpu.c). name: the shutdown's

@@ -40,6 +40,7 @@ static struct nla_policy job_add_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 
 /* JOB_EXIT: the job and its status */
 static struct nla_policy job_exit_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_JOB_HOME] = { .type = NLA_U32 },
 	[MOSIX_A_JOB_NUM] = { .type = NLA_U32 },
 	[MOSIX_A_JOB_STATUS] = { .type = NLA_U32 },
 };
@@ -65,6 +66,10 @@ static struct nla_policy mig_report_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_MIG_ID] = { .type = NLA_U64 },
 	[MOSIX_A_MIG_REPORT] = { .type = NLA_U32 },
 	[MOSIX_A_JOB_PID] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_NAME] = { .type = NLA_NUL_STRING,
+			       .len = MOSIX_JOB_NAME_MAX - 1 },
+	[MOSIX_A_JOB_CMD] = { .type = NLA_NUL_STRING,
+			      .len = MOSIX_JOB_CMD_MAX - 1 },
 	[MOSIX_A_MIG_TEXT] = { .type = NLA_NUL_STRING, .len = MIG_TEXT_MAX },
 };
 
@@ -576,6 +581,15 @@ static int job_add_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static bool pe_attr_ok(struct genl_info *info, u32 v, const char *msg)
+{
+	if (v && v <= MOSIX_PE_MAX)
+		return true;
+	if (info->extack)
+		info->extack->_msg = msg;
+	return false;
+}
+
 static int job_exit_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
@@ -583,7 +597,12 @@ static int job_exit_doit(struct sk_buff *skb, struct genl_info *info)
 	if (attr_missing(info, MOSIX_A_JOB_NUM, "missing MOSIX_A_JOB_NUM") ||
 	    attr_missing(info, MOSIX_A_JOB_STATUS, "missing MOSIX_A_JOB_STATUS"))
 		return -EINVAL;
-	return mosix_jobs_set_exited(nla_get_u32(a[MOSIX_A_JOB_NUM]),
+	if (a[MOSIX_A_JOB_HOME] &&
+	    !pe_attr_ok(info, nla_get_u32(a[MOSIX_A_JOB_HOME]),
+			"the job's home PE is out of range"))
+		return -EINVAL;
+	return mosix_jobs_set_exited(a[MOSIX_A_JOB_HOME] ? nla_get_u32(a[MOSIX_A_JOB_HOME]) : 0,
+				     nla_get_u32(a[MOSIX_A_JOB_NUM]),
 				     nla_get_u32(a[MOSIX_A_JOB_STATUS]),
 				     info->extack);
 }
@@ -600,15 +619,6 @@ static kuid_t requester_uid(struct sk_buff *skb)
 	if (sk && sk->sk_socket && sk->sk_socket->file)
 		return sk->sk_socket->file->f_cred->euid;
 	return current_euid();
-}
-
-static bool pe_attr_ok(struct genl_info *info, u32 v, const char *msg)
-{
-	if (v && v <= MOSIX_PE_MAX)
-		return true;
-	if (info->extack)
-		info->extack->_msg = msg;
-	return false;
 }
 
 static int migrate_doit(struct sk_buff *skb, struct genl_info *info)
@@ -692,6 +702,8 @@ static int mig_report_doit(struct sk_buff *skb, struct genl_info *info)
 	return mosix_mig_report(info->snd_portid, nla_get_u64(a[MOSIX_A_MIG_ID]),
 				nla_get_u32(a[MOSIX_A_MIG_REPORT]),
 				a[MOSIX_A_JOB_PID] ? nla_get_u32(a[MOSIX_A_JOB_PID]) : 0,
+				a[MOSIX_A_JOB_NAME] ? nla_data(a[MOSIX_A_JOB_NAME]) : NULL,
+				a[MOSIX_A_JOB_CMD] ? nla_data(a[MOSIX_A_JOB_CMD]) : NULL,
 				a[MOSIX_A_MIG_TEXT] ? nla_data(a[MOSIX_A_MIG_TEXT]) : NULL,
 				info->extack);
 }
@@ -757,7 +769,8 @@ static int put_job(const struct mosix_job_view *v, void *arg)
 	}
 	genlmsg_end(skb, hdr);
 	/* the next call goes on after it */
-	d->cb->args[0] = v->num;
+	d->cb->args[0] = v->home;
+	d->cb->args[1] = v->num;
 	return 0;
 }
 
@@ -771,7 +784,7 @@ static int get_jobs_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct jobs_dump d = { .skb = skb, .cb = cb };
 
-	mosix_jobs_dump(cb->args[0], put_job, &d);
+	mosix_jobs_dump((u64)(u32)cb->args[0] << 32 | (u32)cb->args[1], put_job, &d);
 	return skb->len;
 }
 

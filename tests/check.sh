@@ -6,7 +6,7 @@
 #             mosctl (-Wall -Wextra clean)
 #   unit      Check unit tests under ASan/UBSan
 #   fuzz      short libFuzzer runs of the map parser, the info and migration message
-#             decoders and the image stream's receiver
+#             decoders, the image stream's receiver and the stdio relay
 #   dkms      dkms add/build/install for each kernel, in dkms trees under build/dkms
 #             (nothing is left on the host: checked)
 #   deb       the Debian packages (make deb, for bookworm and trixie): contents, lintian,
@@ -232,7 +232,12 @@ if want fuzz; then
 		make -s fuzz-imgstream FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-imgstream.log" 2>&1
 		record "$name" $? "$out/fuzz-imgstream.log"
 	fi
-	timed "fuzz (4 targets)" "$(since "$s")"
+	name="fuzz the relay's receiving ends and ticket parser for ${FUZZ_SECONDS}s"
+	if before_deadline "$name"; then
+		make -s fuzz-relay FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-relay.log" 2>&1
+		record "$name" $? "$out/fuzz-relay.log"
+	fi
+	timed "fuzz (5 targets)" "$(since "$s")"
 fi
 
 # --- dkms add/build/install for every kernel, in dkms trees under build/dkms

@@ -37,9 +37,9 @@ host_pkgs=(build-essential bc bison flex libelf-dev kmod cpio xz-utils zstd
 	procps)
 # and the tests': unit tests, sparse, dkms, the trixie chroot, the fuzzers, the debug
 # kernel (tests/debug-kernel), jq (the VM tests read mosctl's JSON: python is slow
-# to start under emulation)
+# to start under emulation), criu (the migration tests)
 [ -n "$demo" ] || host_pkgs+=(check sparse dkms debootstrap clang libclang-rt-14-dev
-	libssl-dev linux-source-6.12 jq)
+	libssl-dev linux-source-6.12 jq criu)
 
 src=/etc/apt/sources.list.d/mosix-test.sources
 if [ ! -f "$src" ]; then

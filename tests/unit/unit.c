@@ -10,6 +10,7 @@ Suite *jobs_suite(void);
 Suite *mig_wire_suite(void);
 Suite *mig_move_suite(void);
 Suite *imgstream_suite(void);
+Suite *relay_suite(void);
 
 int main(void)
 {
@@ -22,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, mig_wire_suite());
 	srunner_add_suite(sr, mig_move_suite());
 	srunner_add_suite(sr, imgstream_suite());
+	srunner_add_suite(sr, relay_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -234,11 +234,17 @@ static const struct command commands[] = {
 	{
 		.name = "helper",
 		.fn = mosctl_cmd_helper,
-		.summary = "the root service that starts jobs for mosctl run",
-		.usage = "helper [--socket PATH]",
+		.summary = "the root service that starts and moves jobs",
+		.usage = "helper [--socket PATH] [--mig-port PORT | --no-migration]",
 		.help = "  -s, --socket PATH\n"
 			"                   listen on PATH (default /run/mosix/helper.sock, or\n"
 			"                   $MOSIX_HELPER_SOCKET)\n"
+			"  -P, --mig-port PORT\n"
+			"                   receive moving jobs' images on TCP PORT (default\n"
+			"                   7311; the cluster's nodes only, encrypted)\n"
+			"  -N, --no-migration\n"
+			"                   start jobs only: this node neither sends nor takes\n"
+			"                   jobs (mosctl migrate fails with ENOPKG)\n"
 			"  -h, --help       show this help\n"
 			"\n"
 			"Runs as root, in the foreground. Anyone may connect; each job\n"
@@ -246,6 +252,14 @@ static const struct command commands[] = {
 			"process. One keeper process per job relays its stdio and signals and\n"
 			"reports its end to the kernel; keepers outlive the helper. SIGTERM\n"
 			"stops it (exit 0); running jobs go on.\n",
+	},
+	{
+		.name = "mig-hook",
+		.fn = mosctl_cmd_mig_hook,
+		.summary = "(internal) criu's action script while mosctl helper moves a job",
+		.usage = "mig-hook",
+		.help = "  Run by criu (CRTOOLS_SCRIPT_ACTION) for mosctl helper only: at\n"
+			"  post-dump it holds the frozen job until the kernel decides the move.\n",
 	},
 	{
 		.name = "help",

@@ -10,6 +10,10 @@
  * job (under systemd that takes KillMode=process: stop the helper only).
  * Under systemd (Type=notify) it says READY=1 once it listens, so that
  * nothing ordered after it finds the socket missing.
+ *
+ * It also forks the node's migration helper (migsvc.c), which registers
+ * with the kernel and moves jobs when the kernel says so; --no-migration
+ * leaves it out (the node then neither sends nor takes jobs).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -123,21 +127,36 @@ int mosctl_cmd_helper(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "mig-port", required_argument, NULL, 'P' },
+		{ "no-migration", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = mosctl_helper_socket();
+	uint16_t mig_port = MOSCTL_MIG_PORT_DEFAULT;
+	bool migration = true;
+	pid_t mig = 0;
 	struct sigaction sa;
 	int c, fd;
+	uint32_t v;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:P:Nh", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!*optarg)
 				return mosctl_usage("helper", "--socket needs a path");
 			path = optarg;
+			break;
+		case 'P':
+			if (mosix_parse_decimal(optarg, strlen(optarg), 65535, &v) || !v)
+				return mosctl_usage("helper", "--mig-port takes a TCP port, 1..65535, not '%s'",
+						    optarg);
+			mig_port = (uint16_t)v;
+			break;
+		case 'N':
+			migration = false;
 			break;
 		case 'h':
 			mosctl_help("helper", stdout);
@@ -163,6 +182,15 @@ int mosctl_cmd_helper(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	fprintf(stderr, "mosctl helper: listening on %s\n", path);
+	if (migration) {
+		mig = fork();
+		if (!mig) {
+			close(fd);
+			mosctl_migsvc_run(mig_port);
+		}
+		if (mig < 0)
+			mosctl_err("helper: cannot start the migration helper: %s", strerror(errno));
+	}
 	notify_ready();
 	while (!stop_signal) {
 		int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
@@ -184,6 +212,8 @@ int mosctl_cmd_helper(int argc, char **argv)
 	}
 	unlink(path);
 	close(fd);
+	if (mig > 0)
+		kill(mig, SIGTERM);
 	fprintf(stderr, "mosctl helper: stopped (signal %d); running jobs go on\n",
 		(int)stop_signal);
 	return MOSCTL_EXIT_OK;

@@ -7,6 +7,13 @@
  * itself ended, tells the keeper its wait status and exits (the kernel then
  * kills what is left in the namespace). It runs as the job's owner, as the
  * command does: the kernel checks that when the job is registered.
+ *
+ * It keeps one capability, CAP_SYS_ADMIN, for criu alone: dumping a PID
+ * namespace without its own /proc, criu's code in the init mounts a proc
+ * of the namespace in the init's working folder, a folder of its own
+ * (init_dir) that its owner may write. The command never has it (exec drops
+ * it, and the child clears it before). Holding more capabilities than its
+ * owner, the init cannot be ptraced nor written to by the owner.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include "mosctl.h"
 
 extern char **environ;
@@ -34,6 +43,18 @@ static void put_status(int fd, uint32_t kind, uint32_t value)
 	do
 		n = write(fd, &st, sizeof(st));
 	while (n < 0 && errno == EINTR);
+}
+
+/* effective and permitted: only CAP_SYS_ADMIN (keep), or nothing */
+static int set_caps(bool keep)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (keep)
+		d[0].effective = d[0].permitted = 1U << CAP_SYS_ADMIN;
+	return (int)syscall(SYS_capset, &h, d);
 }
 
 /* the command, in the init's child: never returns */
@@ -54,7 +75,7 @@ static void exec_command(const struct mosctl_jobinit *ji, int err_fd,
 			       SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	setsid();
-	if (fchdir(ji->cwd_fd) < 0)
+	if ((ji->uid && set_caps(false) < 0) || fchdir(ji->cwd_fd) < 0)
 		goto fail;
 	for (i = 0; i < 3; i++)
 		if (dup2(ji->stdio[i], i) < 0)
@@ -92,6 +113,8 @@ void mosctl_jobinit(const struct mosctl_jobinit *in)
 	ssize_t n;
 
 	prctl(PR_SET_NAME, "mosix-init");
+	/* a session of its own, inside the namespace: criu dumps no outside leader */
+	setsid();
 	/* keep only what the job needs: the keeper's sockets are not its business */
 	ji.go_fd = move_fd(ji.go_fd, FD_BASE);
 	ji.status_fd = move_fd(ji.status_fd, FD_BASE + 1);
@@ -107,7 +130,11 @@ void mosctl_jobinit(const struct mosctl_jobinit *in)
 	/* become the owner for good; a failure here never runs anything */
 	if (setgroups((size_t)ji.ngroups, ji.groups) < 0 ||
 	    setresgid(ji.gid, ji.gid, ji.gid) < 0 ||
-	    setresuid(ji.uid, ji.uid, ji.uid) < 0) {
+	    prctl(PR_SET_KEEPCAPS, 1) < 0 ||
+	    setresuid(ji.uid, ji.uid, ji.uid) < 0 ||
+	    (ji.uid && set_caps(ji.init_dir != NULL) < 0) ||
+	    prctl(PR_SET_KEEPCAPS, 0) < 0 ||
+	    (ji.init_dir && chdir(ji.init_dir) < 0)) {
 		put_status(ji.status_fd, MOSCTL_JOBINIT_SETUP_FAILED, (uint32_t)errno);
 		_exit(125);
 	}

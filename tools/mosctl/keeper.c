@@ -9,6 +9,13 @@
  * ended tells the kernel (MOSIX_CMD_JOB_EXIT) and the client its status.
  * The job's stdio are pipes to the keeper, never the client's own files, so
  * that where the job runs can change while its output still lands at home.
+ *
+ * When the job moves (migsvc.c), its pipes here end (the kernel killed the
+ * frozen copy) and its new node's helper connects back to the keeper's TCP
+ * port, authenticated with the job's relay key (relay.c), which went there
+ * inside the encrypted image stream. The keeper reads one place at a time,
+ * in order: the local pipes to their end, then each connection to its end,
+ * so that the job's output stays in order, without a gap or a repeat.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +33,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
 #include "mosctl.h"
+#include "relay.h"
+
+/* relay connections waiting their turn, beyond the one read now */
+#define KEEPER_CONNS	8
 
 struct keeper {
 	int conn;		/* the client; -1 once it went */
@@ -42,6 +56,14 @@ struct keeper {
 	bool have_status;
 	uint32_t status;
 	const char *cmd;
+	/* the job's way home when it runs elsewhere */
+	int lfd;			/* the relay port; -1: none */
+	char ticket[160];		/* its ticket's path; "" when none written */
+	char init_dir[80];		/* the init's working folder; "" when none */
+	uint8_t key[MOSCTL_RELAY_KEY_LEN];
+	struct mosctl_relay conns[KEEPER_CONNS];	/* [0]: the one read now */
+	int nconns;
+	bool away;			/* the local copy left */
 };
 
 static void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -200,6 +222,32 @@ static bool read_status(int fd, struct mosctl_jobinit_status *st)
 	return n == (ssize_t)sizeof(*st);
 }
 
+/*
+ * The init's working folder, its owner's: MOSCTL_JOBS_DIR/<16 random hex>.
+ * A job that moves finds it again at the same path (the target's helper
+ * makes it); without one the job runs, but cannot move.
+ */
+static void make_init_dir(struct keeper *k, struct mosctl_jobinit *ji)
+{
+	unsigned char r[8];
+	char *p = k->init_dir;
+	int i;
+
+	mkdir(MOSCTL_RUN_DIR, 0755);
+	mkdir(MOSCTL_JOBS_DIR, 0755);
+	randombytes_buf(r, sizeof(r));
+	p += snprintf(p, sizeof(k->init_dir), "%s/", MOSCTL_JOBS_DIR);
+	for (i = 0; i < 8; i++)
+		p += sprintf(p, "%02x", r[i]);
+	if (mkdir(k->init_dir, 0700) < 0 || chown(k->init_dir, ji->uid, ji->gid) < 0) {
+		klog("cannot make %s, the job will not move: %s", k->init_dir, strerror(errno));
+		rmdir(k->init_dir);
+		k->init_dir[0] = '\0';
+		return;
+	}
+	ji->init_dir = k->init_dir;
+}
+
 static void start_job(struct keeper *k, const struct mosctl_run_req *req,
 		      int fds[MOSCTL_REQ_FDS], struct mosctl_jobinit *ji)
 {
@@ -220,6 +268,7 @@ static void start_job(struct keeper *k, const struct mosctl_run_req *req,
 	ji->stdio[1] = out[1];
 	ji->stdio[2] = err[1];
 	ji->req = req;
+	make_init_dir(k, ji);
 	k->init = fork();
 	if (k->init < 0)
 		refuse(k, errno, "cannot start the job: %s", strerror(errno));
@@ -348,6 +397,8 @@ static void feed_job(struct keeper *k)
 		k->ilen = k->ioff = 0;
 }
 
+static void signal_job(struct keeper *k, int sig);
+
 static void client_record(struct keeper *k)
 {
 	struct mosctl_msg m;
@@ -360,7 +411,7 @@ static void client_record(struct keeper *k)
 		/* the client is gone: a hang-up, as a closed terminal is */
 		close_fd(&k->conn);
 		if (!k->detach && !k->nohup)
-			kill(k->init, SIGHUP);
+			signal_job(k, SIGHUP);
 		return;
 	}
 	if (mosctl_msg_check(&m, (size_t)n, &reason) || m.type != MOSCTL_MSG_SIGNAL ||
@@ -370,7 +421,7 @@ static void client_record(struct keeper *k)
 		     "not a signal of 1..64");
 		return;
 	}
-	kill(k->init, (int)m.a);
+	signal_job(k, (int)m.a);
 }
 
 static void job_status(struct keeper *k)
@@ -424,26 +475,262 @@ static void finish(struct keeper *k)
 	 */
 	/* no status from the init: it was killed, and the job with it */
 	if (!k->have_status)
-		k->status = init_status(k->init);
+		k->status = init_status(k->init);	/* (an away job always has one) */
 	e = mosctl_nl_open(&nl);
 	if (!e) {
-		e = mosctl_nl_job_exit(&nl, k->num, k->status);
+		e = mosctl_nl_job_exit(&nl, 0, k->num, k->status);
 		mosctl_nl_close(&nl);
 	}
 	if (e)
 		klog("job %" PRIu32 ".%" PRIu32 ": cannot report its end to the kernel: %s",
 		     k->home, k->num, strerror(-e));
-	while (waitpid(k->init, NULL, 0) < 0 && errno == EINTR)
+	while (!k->away && waitpid(k->init, NULL, 0) < 0 && errno == EINTR)
 		;
 	klog("job %" PRIu32 ".%" PRIu32 " %s", k->home, k->num,
 	     mosctl_fmt_wait_status(how, sizeof(how), k->status));
 	send_msg(k, MOSCTL_MSG_EXITED, k->status, 0, NULL);
 }
 
+/* the job's relay ticket: how its helper elsewhere reaches this keeper */
+static void write_ticket(struct keeper *k)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	socklen_t len = sizeof(sa);
+	struct mosctl_relay_ticket t;
+	const int fds[MOSCTL_RELAY_PIPES] = { k->jin, k->jout, k->jerr, k->st };
+	char text[1024], tmp[176];
+	struct stat sb;
+	int i, zero = 0, fd, n;
+
+	memset(&t, 0, sizeof(t));
+	k->lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (k->lfd < 0 || setsockopt(k->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+	    bind(k->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(k->lfd, KEEPER_CONNS) ||
+	    getsockname(k->lfd, (struct sockaddr *)&sa, &len)) {
+		klog("job %" PRIu32 ".%" PRIu32 ": no relay port, it cannot move: %s", k->home,
+		     k->num, strerror(errno));
+		if (k->lfd >= 0)
+			close(k->lfd);
+		k->lfd = -1;
+		return;
+	}
+	randombytes_buf(k->key, sizeof(k->key));
+	t.home = k->home;
+	t.num = k->num;
+	t.port = ntohs(sa.sin6_port);
+	memcpy(t.key, k->key, sizeof(t.key));
+	for (i = 0; i < MOSCTL_RELAY_PIPES; i++)
+		t.pipe_ino[i] = fstat(fds[i], &sb) ? 0 : (uint64_t)sb.st_ino;
+	n = mosctl_relay_ticket_format(&t, text, sizeof(text));
+	sodium_memzero(&t, sizeof(t));
+	if (n < 0)
+		return;
+	mkdir(MOSCTL_RUN_DIR, 0755);
+	mkdir(MOSCTL_RELAY_DIR, 0700);
+	snprintf(k->ticket, sizeof(k->ticket), "%s/%" PRIu32 ".%" PRIu32, MOSCTL_RELAY_DIR,
+		 k->home, k->num);
+	snprintf(tmp, sizeof(tmp), "%s.new", k->ticket);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) || rename(tmp, k->ticket)) {
+		klog("job %" PRIu32 ".%" PRIu32 ": cannot write %s, it cannot move: %s", k->home,
+		     k->num, k->ticket, strerror(errno));
+		k->ticket[0] = '\0';
+	}
+	sodium_memzero(text, sizeof(text));
+}
+
+/* a helper elsewhere connects for the job: its turn comes after the others' */
+static void accept_relay(struct keeper *k)
+{
+	struct timeval tv = { 30, 0 };
+	char err[200];
+	int c = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (k->nconns == KEEPER_CONNS) {
+		close(c);
+		return;
+	}
+	if (mosctl_relay_accept(&k->conns[k->nconns], c, k->key, k->home, k->num, err,
+				sizeof(err))) {
+		klog("job %" PRIu32 ".%" PRIu32 ": a relay connection refused: %s", k->home,
+		     k->num, err);
+		close(c);
+		return;
+	}
+	/* reads wait for poll; a stuck peer must not stall the keeper for long */
+	tv.tv_sec = 10;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	k->nconns++;
+}
+
+static void pop_relay(struct keeper *k)
+{
+	close(k->conns[0].fd);
+	mosctl_relay_wipe(&k->conns[0]);
+	memmove(k->conns, k->conns + 1, (size_t)(k->nconns - 1) * sizeof(k->conns[0]));
+	k->nconns--;
+}
+
+/* did the job leave: the registry says it runs elsewhere */
+static bool job_left(struct keeper *k)
+{
+	struct mosctl_job *jobs = NULL;
+	struct mosctl_nl nl;
+	size_t n = 0, i;
+	bool left = false;
+
+	if (mosctl_nl_open(&nl))
+		return false;
+	if (!mosctl_nl_get_jobs(&nl, &jobs, &n))
+		for (i = 0; i < n; i++)
+			if (jobs[i].home == k->home && jobs[i].num == k->num)
+				left = jobs[i].state != MOSIX_JOB_EXITED &&
+				       jobs[i].where != k->home;
+	free(jobs);
+	mosctl_nl_close(&nl);
+	return left;
+}
+
+static void write_all(int *to, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (*to >= 0 && off < len) {
+		ssize_t w = write(*to, (const char *)buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close_fd(to);
+			return;
+		}
+		off += (size_t)w;
+	}
+}
+
+/* one record from where the job runs now */
+static void relay_record(struct keeper *k)
+{
+	static char buf[MOSCTL_RELAY_CHUNK];
+	char err[200], text[MOSCTL_MSG_TEXT_MAX];
+	uint32_t kind, value;
+	uint8_t type;
+	size_t len;
+	int e = mosctl_relay_recv(&k->conns[0], &type, buf, sizeof(buf), &len, err, sizeof(err));
+
+	if (e) {
+		if (e < 0 && e != -ECONNRESET)
+			klog("job %" PRIu32 ".%" PRIu32 ": relay: %s", k->home, k->num, err);
+		pop_relay(k);
+		return;
+	}
+	switch (type) {
+	case MOSCTL_RELAY_OUT:
+		write_all(&k->cout, buf, len);
+		break;
+	case MOSCTL_RELAY_ERR:
+		write_all(&k->cerr, buf, len);
+		break;
+	case MOSCTL_RELAY_STATUS:
+		if (mosctl_relay_status_decode(buf, len, &kind, &value) ||
+		    kind == MOSCTL_JOBINIT_READY)
+			break;
+		if (kind == MOSCTL_JOBINIT_EXITED) {
+			k->status = value;
+		} else {
+			snprintf(text, sizeof(text), "%s: %s", k->cmd, strerror((int)value));
+			send_msg(k, MOSCTL_MSG_ERROR, value, 0, text);
+			k->status = (kind == MOSCTL_JOBINIT_EXEC_FAILED ? 127 : 125) << 8;
+		}
+		k->have_status = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* a signal for the job, wherever it runs */
+static void signal_job(struct keeper *k, int sig)
+{
+	char err[200];
+
+	if (!k->away)
+		kill(k->init, sig);
+	else if (k->nconns)
+		mosctl_relay_send_signal(&k->conns[k->nconns - 1], (uint32_t)sig, err, sizeof(err));
+}
+
+/* the client's stdin to where the job runs now */
+static void feed_remote(struct keeper *k)
+{
+	char err[200];
+	struct mosctl_relay *r = &k->conns[k->nconns - 1];
+
+	if (k->cin < 0) {
+		mosctl_relay_send(r, MOSCTL_RELAY_IN_EOF, NULL, 0, err, sizeof(err));
+		k->ilen = k->ioff = 0;
+		return;
+	}
+	mosctl_relay_send(r, MOSCTL_RELAY_IN, k->ibuf + k->ioff, k->ilen - k->ioff, err,
+			  sizeof(err));
+	k->ilen = k->ioff = 0;
+}
+
+/* the job runs elsewhere: relay from there until it ends */
+static void keep_remote(struct keeper *k)
+{
+	bool sent_eof = false;
+
+	while (!k->have_status) {
+		struct pollfd p[4];
+		int n = 0, i_conn = -1, i_cin = -1, i_l = -1, i_r = -1;
+
+		if (k->conn >= 0) {
+			i_conn = n;
+			p[n].fd = k->conn;
+			p[n++].events = POLLIN;
+		}
+		if (k->cin >= 0 && k->nconns && !k->ilen) {
+			i_cin = n;
+			p[n].fd = k->cin;
+			p[n++].events = POLLIN;
+		}
+		if (k->lfd >= 0) {
+			i_l = n;
+			p[n].fd = k->lfd;
+			p[n++].events = POLLIN;
+		}
+		if (k->nconns) {
+			i_r = n;
+			p[n].fd = k->conns[0].fd;
+			p[n++].events = POLLIN;
+		}
+		if (poll(p, (nfds_t)n, -1) < 0)
+			continue;
+		if (i_conn >= 0 && p[i_conn].revents)
+			client_record(k);
+		if (i_cin >= 0 && p[i_cin].revents) {
+			relay_in(k);
+			if (k->ilen || (k->cin < 0 && !sent_eof)) {
+				sent_eof = k->cin < 0;
+				feed_remote(k);
+			}
+		}
+		if (i_l >= 0 && p[i_l].revents)
+			accept_relay(k);
+		if (i_r >= 0 && p[i_r].revents)
+			relay_record(k);
+	}
+}
+
 void mosctl_keeper(int conn)
 {
 	struct keeper k = { .conn = conn, .cin = -1, .cout = -1, .cerr = -1,
-			    .jin = -1, .jout = -1, .jerr = -1, .st = -1 };
+			    .jin = -1, .jout = -1, .jerr = -1, .st = -1, .lfd = -1 };
 	struct mosctl_run_req req;
 	struct mosctl_jobinit ji;
 	int fds[MOSCTL_REQ_FDS];
@@ -462,12 +749,15 @@ void mosctl_keeper(int conn)
 	k.cerr = fds[3];
 	k.cmd = req.argv[0];
 	peer_identity(&k, &ji);
+	if (sodium_init() < 0)
+		refuse(&k, EIO, "libsodium does not initialise");
 	start_job(&k, &req, fds, &ji);
+	write_ticket(&k);
 
 	while (k.st >= 0 || k.jout >= 0 || k.jerr >= 0) {
-		struct pollfd p[6];
+		struct pollfd p[7];
 		int n = 0, i_conn = -1, i_cin = -1, i_jin = -1, i_out = -1,
-		    i_err = -1, i_st = -1;
+		    i_err = -1, i_st = -1, i_l = -1;
 
 #define WATCH(idx, f, ev) do { idx = n; p[n].fd = (f); p[n].events = (ev); \
 		p[n++].revents = 0; } while (0)
@@ -483,6 +773,8 @@ void mosctl_keeper(int conn)
 			WATCH(i_err, k.jerr, POLLIN);
 		if (k.st >= 0)
 			WATCH(i_st, k.st, POLLIN);
+		if (k.lfd >= 0)
+			WATCH(i_l, k.lfd, POLLIN);
 #undef WATCH
 		if (poll(p, (nfds_t)n, -1) < 0)
 			continue;
@@ -498,8 +790,28 @@ void mosctl_keeper(int conn)
 			relay_out(&k.jerr, &k.cerr);
 		if (i_st >= 0 && p[i_st].revents)
 			job_status(&k);
+		if (i_l >= 0 && p[i_l].revents)
+			accept_relay(&k);
+	}
+	/* no status and the registry says it runs elsewhere: the copy here left */
+	if (!k.have_status && k.lfd >= 0 && job_left(&k)) {
+		k.away = true;
+		close_fd(&k.jin);
+		while (waitpid(k.init, NULL, 0) < 0 && errno == EINTR)
+			;
+		klog("job %" PRIu32 ".%" PRIu32 " left this node; relaying from where it runs",
+		     k.home, k.num);
+		keep_remote(&k);
 	}
 	finish(&k);
+	if (k.ticket[0])
+		unlink(k.ticket);
+	if (k.init_dir[0])
+		rmdir(k.init_dir);
+	close_fd(&k.lfd);
+	while (k.nconns)
+		pop_relay(&k);
+	sodium_memzero(k.key, sizeof(k.key));
 	mosctl_req_free(&req);
 	free(ji.groups);
 	_exit(0);

@@ -165,6 +165,9 @@ struct mosctl_nl {
 	char *buf;		/* receive buffer */
 	size_t buf_size;
 	char ext_msg[256];	/* extended ack message of the last reply */
+	/* set: gets the kernel's unsolicited messages (seq 0) a reply wait meets */
+	void (*unsolicited)(const struct nlmsghdr *nlh, void *arg);
+	void *unsolicited_arg;
 };
 
 /* the counters of MOSIX_A_STATS */
@@ -294,8 +297,28 @@ int mosctl_nl_get_jobs(struct mosctl_nl *nl, struct mosctl_job **jobs,
 int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
 		      const char *name, const char *cmd, uint32_t *home,
 		      uint32_t *num);
-/* MOSIX_CMD_JOB_EXIT */
-int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status);
+/* MOSIX_CMD_JOB_EXIT; home 0: a job of this node (a guest's names its home) */
+int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t home, uint32_t num,
+		       uint32_t status);
+/* the migration helper's commands (migsvc.c; include/uapi/linux/mosix.h) */
+int mosctl_nl_mig_helper(struct mosctl_nl *nl, uint16_t port, bool criu,
+			 const char *text);
+int mosctl_nl_mig_key(struct mosctl_nl *nl, uint64_t id, uint8_t key[MOSIX_MIG_KEY_LEN]);
+int mosctl_nl_mig_report(struct mosctl_nl *nl, uint64_t id, uint32_t what,
+			 uint32_t pid, const char *name, const char *cmd,
+			 const char *text);
+/* one MOSIX_CMD_MIG_WORK, decoded */
+struct mosctl_mig_work {
+	uint64_t id;
+	uint32_t work;		/* enum mosix_mig_work */
+	uint32_t home, num, uid;
+	uint32_t port, pid;
+	bool have_peer;
+	struct mosix_addr peer;
+	uint64_t image_kb;
+};
+/* 0, or -EBADMSG */
+int mosctl_nl_parse_mig_work(const struct nlmsghdr *nlh, struct mosctl_mig_work *w);
 /* MOSIX_CMD_MIGRATE: the move's id in *id (its end is a MIG_DONE event) */
 int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 		      uint32_t to, uint64_t *id);
@@ -323,6 +346,13 @@ void mosctl_ps_print(FILE *f, const struct mosctl_job *jobs, size_t n,
  */
 #define MOSCTL_ENV_HELPER_SOCKET	"MOSIX_HELPER_SOCKET"
 #define MOSCTL_HELPER_SOCKET	"/run/mosix/helper.sock"
+/* the helpers' private folders (root only): moves' images, the jobs' relay tickets */
+#define MOSCTL_RUN_DIR		"/run/mosix"
+#define MOSCTL_RELAY_DIR	MOSCTL_RUN_DIR "/relay"
+/* each job's init works in a folder of its own here, its owner's (jobinit.c) */
+#define MOSCTL_JOBS_DIR		MOSCTL_RUN_DIR "/jobs"
+/* the migration helper's TCP port for image streams (mosctl helper --mig-port) */
+#define MOSCTL_MIG_PORT_DEFAULT	7311
 #define MOSCTL_REQ_MAGIC	0x4d585251u	/* "MXRQ" */
 #define MOSCTL_REQ_VERSION	1
 #define MOSCTL_REQ_MAX		(256 * 1024)	/* the whole request */
@@ -370,6 +400,9 @@ struct mosctl_msg {
 
 /* the helper's socket: $MOSIX_HELPER_SOCKET if set and not empty, else the default */
 const char *mosctl_helper_socket(void);
+/* migsvc.c: the migration helper's process (never returns); criu's action script */
+void mosctl_migsvc_run(uint16_t port) __attribute__((noreturn));
+int mosctl_cmd_mig_hook(int argc, char **argv);
 /* the request for argv/envp, in *out (free it): 0, -E2BIG, -ENOMEM, -EINVAL */
 int mosctl_req_encode(const char *name, unsigned int flags, uint64_t sigign,
 		      uint32_t umask,
@@ -404,6 +437,7 @@ void mosctl_keeper(int conn) __attribute__((noreturn));
 struct mosctl_jobinit {
 	int go_fd, status_fd;
 	int cwd_fd, stdio[3];		/* the job's */
+	const char *init_dir;		/* the init's own working folder (MOSCTL_JOBS_DIR/...) */
 	uid_t uid;
 	gid_t gid;
 	gid_t *groups;

@@ -130,6 +130,12 @@ static int transact(struct mosctl_nl *nl, const struct nlmsghdr *req,
 		}
 		for (len = (int)n; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			/* the kernel's own messages (MIG_WORK) to whoever wants them */
+			if (!nlh->nlmsg_seq && nl->unsolicited &&
+			    nlh->nlmsg_type == nl->family) {
+				nl->unsolicited(nlh, nl->unsolicited_arg);
+				continue;
+			}
 			/* replies to an earlier, abandoned request */
 			if (nlh->nlmsg_seq != seq ||
 			    !mnl_nlmsg_portid_ok(nlh, nl->portid))
@@ -835,13 +841,16 @@ int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
 	return err;
 }
 
-int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t num, uint32_t status)
+int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t home, uint32_t num,
+		       uint32_t status)
 {
 	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
 	struct nlmsghdr *nlh;
 
 	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
 			  MOSIX_CMD_JOB_EXIT, MOSIX_GENL_VERSION);
+	if (home)
+		mnl_attr_put_u32(nlh, MOSIX_A_JOB_HOME, home);
 	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, num);
 	mnl_attr_put_u32(nlh, MOSIX_A_JOB_STATUS, status);
 	return transact(nl, nlh, NULL, NULL, NULL);
@@ -884,4 +893,120 @@ int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 	if (!err)
 		*id = r.id;
 	return err;
+}
+
+/* ---- the migration helper's side (migsvc.c) ---- */
+
+int mosctl_nl_mig_helper(struct mosctl_nl *nl, uint16_t port, bool criu,
+			 const char *text)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64 + 256] = { 0 };
+	struct nlmsghdr *nlh;
+
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_MIG_HELPER, MOSIX_GENL_VERSION);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_PORT, port);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_CRIU, criu);
+	if (text && *text)
+		mnl_attr_put_strz(nlh, MOSIX_A_MIG_TEXT, text);
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
+struct key_reply {
+	uint8_t *key;
+	bool got;
+};
+
+static int key_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	struct key_reply *r = data;
+
+	if (parse_genl(nlh, tb, MOSIX_A_MAX) || !tb[MOSIX_A_MIG_KEY] ||
+	    mnl_attr_get_payload_len(tb[MOSIX_A_MIG_KEY]) != MOSIX_MIG_KEY_LEN)
+		return -EBADMSG;
+	memcpy(r->key, mnl_attr_get_payload(tb[MOSIX_A_MIG_KEY]), MOSIX_MIG_KEY_LEN);
+	r->got = true;
+	return 0;
+}
+
+int mosctl_nl_mig_key(struct mosctl_nl *nl, uint64_t id, uint8_t key[MOSIX_MIG_KEY_LEN])
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct key_reply r = { key, false };
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_MIG_KEY, MOSIX_GENL_VERSION);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, id);
+	err = transact(nl, nlh, key_cb, &r, NULL);
+	if (!err && !r.got)
+		err = -EBADMSG;
+	return err;
+}
+
+int mosctl_nl_mig_report(struct mosctl_nl *nl, uint64_t id, uint32_t what,
+			 uint32_t pid, const char *name, const char *cmd,
+			 const char *text)
+{
+	char buf[MNL_NLMSG_HDRLEN + 128 + MOSIX_JOB_NAME_MAX + MOSIX_JOB_CMD_MAX + 256];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_MIG_REPORT, MOSIX_GENL_VERSION);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, id);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_REPORT, what);
+	if (pid)
+		mnl_attr_put_u32(nlh, MOSIX_A_JOB_PID, pid);
+	if (name && *name)
+		mnl_attr_put_strz(nlh, MOSIX_A_JOB_NAME, name);
+	if (cmd && *cmd)
+		mnl_attr_put_strz(nlh, MOSIX_A_JOB_CMD, cmd);
+	if (text && *text) {
+		char t[256];
+
+		snprintf(t, sizeof(t), "%s", text);
+		mnl_attr_put_strz(nlh, MOSIX_A_MIG_TEXT, t);
+	}
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
+int mosctl_nl_parse_mig_work(const struct nlmsghdr *nlh, struct mosctl_mig_work *w)
+{
+	const struct nlattr *tb[MOSIX_A_MAX + 1];
+	bool have_work, have_home, have_num, have_uid, have_port, have_pid;
+	const struct nlattr *a;
+
+	memset(w, 0, sizeof(*w));
+	if (parse_genl(nlh, tb, MOSIX_A_MAX) || !tb[MOSIX_A_MIG_ID] ||
+	    mnl_attr_validate(tb[MOSIX_A_MIG_ID], MNL_TYPE_U64) < 0 ||
+	    get_u32(tb[MOSIX_A_MIG_WORK], &w->work, &have_work) ||
+	    get_u32(tb[MOSIX_A_JOB_HOME], &w->home, &have_home) ||
+	    get_u32(tb[MOSIX_A_JOB_NUM], &w->num, &have_num) ||
+	    get_u32(tb[MOSIX_A_JOB_UID], &w->uid, &have_uid) ||
+	    get_u32(tb[MOSIX_A_MIG_PORT], &w->port, &have_port) ||
+	    get_u32(tb[MOSIX_A_JOB_PID], &w->pid, &have_pid) ||
+	    !have_work || !have_home || !have_num || !have_uid)
+		return -EBADMSG;
+	w->id = mnl_attr_get_u64(tb[MOSIX_A_MIG_ID]);
+	a = tb[MOSIX_A_MIG_PEER_ADDR];
+	if (a) {
+		uint16_t len = mnl_attr_get_payload_len(a);
+
+		if (len != 4 && len != 16)
+			return -EBADMSG;
+		w->peer.family = len == 4 ? MOSIX_ADDR_V4 : MOSIX_ADDR_V6;
+		memcpy(w->peer.bytes, mnl_attr_get_payload(a), len);
+		w->have_peer = true;
+	}
+	if (tb[MOSIX_A_MIG_IMAGE_KB]) {
+		if (mnl_attr_validate(tb[MOSIX_A_MIG_IMAGE_KB], MNL_TYPE_U64) < 0)
+			return -EBADMSG;
+		w->image_kb = mnl_attr_get_u64(tb[MOSIX_A_MIG_IMAGE_KB]);
+	}
+	if (!w->id || !w->work || w->work >= __MOSIX_MIG_WORK_END || w->port > 65535)
+		return -EBADMSG;
+	return 0;
 }
