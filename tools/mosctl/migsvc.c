@@ -1063,6 +1063,19 @@ static void begin(const struct mosctl_mig_work *w)
 	     mv->source ? "sending" : "waiting for", w->home, w->num);
 }
 
+static void read_child(struct move *mv);
+
+/* a report the child sent and the service has not read yet, read now */
+static bool read_child_pending(struct move *mv)
+{
+	struct pollfd p = { .fd = mv->ctl, .events = POLLIN };
+
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	read_child(mv);
+	return mv->ctl >= 0;
+}
+
 static void do_work(const struct mosctl_mig_work *w)
 {
 	struct move *mv = find_move(w->id);
@@ -1089,9 +1102,20 @@ static void do_work(const struct mosctl_mig_work *w)
 			tell_child(mv, DECIDE_DISCARD);
 		break;
 	}
-	/* a target whose stream never came: nothing runs, nothing to keep */
-	if (mv && !mv->child && w->work != MOSIX_MIG_WORK_RUN)
+	if (!mv)
+		return;
+	/*
+	 * A target whose stream never came: nothing runs, nothing to keep. One
+	 * whose copy runs or was discarded: the kernel is done with the move,
+	 * the child (the job's relay while it runs here) goes on by itself, and
+	 * the slot is free for the next move.
+	 */
+	if (!mv->source && (w->work == MOSIX_MIG_WORK_RUN || w->work == MOSIX_MIG_WORK_DISCARD ||
+			    !mv->child)) {
+		while (mv->child && mv->ctl >= 0 && read_child_pending(mv))
+			;
 		drop_move(mv);
+	}
 }
 
 static void queue_work(const struct nlmsghdr *nlh, void *arg)

@@ -51,6 +51,8 @@ dfl() {
 	exec perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or die "exec: $!"' "$@"
 }
 
+stat_of() { awk -v k="$1" '$1 == k {print $2}' "$CFG/stats"; }
+
 job_field() { "$MOSCTL" ps --json | jq -r --arg id "$1" ".[] | select(.id == \$id) | .$2"; }
 
 # the job's init here: a process of nobody, PID 1 of its own namespace, running
@@ -146,6 +148,126 @@ t_a_counter_moves_1_2_3_home_with_continuous_output() {
 		barrier home 120
 		;;
 	esac
+	barrier done 60
+	helper_down
+	unload_mosix
+}
+
+# start_job NAME CMD...: CMD as nobody's job through mosctl run on this node, its
+# output in $OUT; sets RUN (mosctl run's pid) and prints nothing; the id in $MOSIX_SCRATCH/NAME.id
+start_job() {
+	local name=$1
+	shift
+	cd / || fail "no /"
+	: > "$OUT"
+	dfl $AS_NOBODY "$MOSCTL" run --name "$name" -- "$@" > "$OUT" 2> /tmp/run.err &
+	RUN=$!
+	wait_for 20 sh -c "[ \$(wc -l < $OUT) -gt 2 ]" || fail "job $name says nothing: $(cat /tmp/run.err)"
+	"$MOSCTL" ps --json | jq -r --arg n "$name" '.[] | select(.name == $n and .state == "running") | .id' \
+		> "$MOSIX_SCRATCH/$name.id"
+	[ -s "$MOSIX_SCRATCH/$name.id" ] || fail "no job $name in ps: $("$MOSCTL" ps)"
+}
+
+t_a_job_ending_elsewhere_delivers_its_status_home() {
+	join_all
+	helper_up
+	local id rc=0
+	case $MOSIX_NODE in
+	1)
+		# shellcheck disable=SC2016 # (the job's own script)
+		start_job ender sh -c 'i=0; while [ $i -lt 60 ]; do echo $i; i=$((i + 1)); sleep 0.1; done; exit 7'
+		id=$(<"$MOSIX_SCRATCH/ender.id")
+		migrate_ok "$id" 2
+		wait_for 60 sh -c "! kill -0 $RUN 2> /dev/null" || fail "the job does not end"
+		wait "$RUN" || rc=$?
+		[ "$rc" = 7 ] || fail "mosctl run exited $rc, not 7: $(cat /tmp/run.err)"
+		[ "$(lines)" = 60 ] || fail "$(lines) lines, not 60"
+		counter_continuous
+		[ "$(job_field "$id" state) $(job_field "$id" wait_status)" = "exited 1792" ] ||
+			fail "home's ps: $("$MOSCTL" ps --json)"
+		RUN=
+		barrier ended
+		;;
+	*)
+		barrier ended
+		id=$(<"$MOSIX_SCRATCH/ender.id")
+		if [ "$MOSIX_NODE" = 2 ]; then
+			wait_for 10 sh -c "[ \"\$($MOSCTL ps --json | jq -r '.[] | select(.id == \"$id\") | .state')\" = exited ]" ||
+				fail "the guest's end here: $("$MOSCTL" ps --json)"
+		fi
+		;;
+	esac
+	job_gone_here
+	barrier done 60
+	helper_down
+	unload_mosix
+}
+
+t_a_failed_restore_leaves_the_job_running_at_the_source() {
+	join_all
+	helper_up
+	local id out rc=0
+	case $MOSIX_NODE in
+	1)
+		# a file only node 1 has: criu dumps it, node 2 cannot open it again
+		echo here > /tmp/only-on-1
+		chmod 644 /tmp/only-on-1
+		# shellcheck disable=SC2016 # (the job's own script)
+		start_job holder sh -c 'exec 3< /tmp/only-on-1; i=0; while :; do echo $i; i=$((i + 1)); sleep 0.1; done'
+		id=$(<"$MOSIX_SCRATCH/holder.id")
+		out=$("$MOSCTL" migrate "$id" 2 2>&1) || rc=$?
+		[ "$rc" = 1 ] && [[ $out == *"stayed on node 1"*"restore"* ]] ||
+			fail "migrate: exit $rc: $out"
+		log "migrate $id 2: $out"
+		job_runs_here "$id"
+		grows || fail "the job does not go on here"
+		counter_continuous
+		[ "$(stat_of mig_stayed)" -ge 1 ] || fail "mig_stayed $(stat_of mig_stayed)"
+		kill -TERM "$RUN"
+		wait_for 30 sh -c "! kill -0 $RUN 2> /dev/null" || fail "the job does not end"
+		wait "$RUN" || rc=$?
+		[ "$rc" = 143 ] || fail "mosctl run exited $rc, not 143"
+		RUN=
+		barrier tried
+		;;
+	*)
+		barrier tried
+		;;
+	esac
+	# nothing left: no copy, no stopped process, no images, on either node
+	job_gone_here
+	barrier done 60
+	helper_down
+	unload_mosix
+}
+
+t_a_64_MiB_job_moves_with_its_memory_intact() {
+	join_all
+	helper_up
+	local id before after
+	case $MOSIX_NODE in
+	1)
+		# shellcheck disable=SC2016 # (the job's own script)
+		start_job big perl -MDigest::MD5=md5_hex -e '$| = 1; my $x = join("", map { chr(($_ * 7) & 255) x 4096 } 0 .. 16383);
+			while (1) { print length($x), " ", md5_hex($x), "\n"; sleep 1 }'
+		id=$(<"$MOSIX_SCRATCH/big.id")
+		before=$(tail -n 1 "$OUT")
+		[[ $before == "67108864 "* ]] || fail "the job says $before"
+		migrate_ok "$id" 2
+		grows || fail "no output from node 2"
+		after=$(tail -n 1 "$OUT")
+		[ "$before" = "$after" ] || fail "memory changed: $before, then $after"
+		[ "$(sort -u "$OUT" | wc -l)" = 1 ] || fail "differing lines: $(sort -u "$OUT")"
+		kill -INT "$RUN"
+		wait_for 30 sh -c "! kill -0 $RUN 2> /dev/null" || fail "the job does not end"
+		RUN=
+		barrier moved 120
+		;;
+	*)
+		barrier moved 120
+		;;
+	esac
+	job_gone_here
 	barrier done 60
 	helper_down
 	unload_mosix
