@@ -335,6 +335,35 @@ int mosix_jobs_set_exited(u32 home_pe, u32 num, u32 status,
 	return 0;
 }
 
+/* JOB_WHERE: a job of this node that runs elsewhere runs on where now */
+int mosix_jobs_set_where(u32 num, u32 where, struct netlink_ext_ack *extack)
+{
+	const char *reason = NULL;
+	struct mosix_job *job;
+	int err = 0;
+
+	mutex_lock(&jobs_lock);
+	job = find_job(0, num);
+	if (!job) {
+		reason = "no such job";
+		err = -ENOENT;
+	} else if (job->exited) {
+		reason = "the job has exited";
+		err = -EALREADY;
+	} else if (job->pid || where == job->home) {
+		reason = "the job runs here: only a move changes that";
+		err = -EBUSY;
+	} else {
+		job->where = where;
+	}
+	mutex_unlock(&jobs_lock);
+	if (err) {
+		set_reason(extack, reason);
+		pr_info_ratelimited("job where: %u refused: %s (%d)\n", num, reason, err);
+	}
+	return err;
+}
+
 /* the job as the calling task sees it (its PID and user namespaces) */
 static void view_job(const struct mosix_job *job, struct pid_namespace *ns,
 		     u64 now, struct mosix_job_view *v)

@@ -225,6 +225,7 @@ int mosix_jobs_add(pid_t nr, uid_t uid, const char *name, const char *cmd,
 		   u32 *home, u32 *num, struct netlink_ext_ack *extack);
 int mosix_jobs_set_exited(u32 home, u32 num, u32 status,
 			  struct netlink_ext_ack *extack);
+int mosix_jobs_set_where(u32 num, u32 where, struct netlink_ext_ack *extack);
 int mosix_jobs_dump(u64 after,
 		    int (*fn)(const struct mosix_job_view *v, void *arg),
 		    void *arg);

@@ -45,6 +45,12 @@ static struct nla_policy job_exit_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_JOB_STATUS] = { .type = NLA_U32 },
 };
 
+/* JOB_WHERE: the job and where it runs */
+static struct nla_policy job_where_policy[MOSIX_A_MAX + 1] __ro_after_init = {
+	[MOSIX_A_JOB_NUM] = { .type = NLA_U32 },
+	[MOSIX_A_JOB_WHERE] = { .type = NLA_U32 },
+};
+
 /* MIGRATE: the job and where to */
 static struct nla_policy migrate_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_JOB_HOME] = { .type = NLA_U32 },
@@ -81,7 +87,7 @@ static struct nla_policy mig_key_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 static void reject_the_rest(void)
 {
 	struct nla_policy *const policies[] = {
-		no_attr_policy, job_add_policy, job_exit_policy, migrate_policy,
+		no_attr_policy, job_add_policy, job_exit_policy, job_where_policy, migrate_policy,
 		mig_helper_policy, mig_report_policy, mig_key_policy,
 	};
 	unsigned int i, a;
@@ -607,6 +613,19 @@ static int job_exit_doit(struct sk_buff *skb, struct genl_info *info)
 				     info->extack);
 }
 
+static int job_where_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+
+	if (attr_missing(info, MOSIX_A_JOB_NUM, "missing MOSIX_A_JOB_NUM") ||
+	    attr_missing(info, MOSIX_A_JOB_WHERE, "missing MOSIX_A_JOB_WHERE"))
+		return -EINVAL;
+	if (!pe_attr_ok(info, nla_get_u32(a[MOSIX_A_JOB_WHERE]), "the PE is out of range"))
+		return -EINVAL;
+	return mosix_jobs_set_where(nla_get_u32(a[MOSIX_A_JOB_NUM]),
+				    nla_get_u32(a[MOSIX_A_JOB_WHERE]), info->extack);
+}
+
 /*
  * Who asks: the credentials of whoever opened the socket, as netlink's own
  * capability checks use (a descriptor handed to someone else keeps its
@@ -862,6 +881,13 @@ static const struct genl_ops mosix_ops[] = {
 		.cmd = MOSIX_CMD_MIG_KEY,
 		.doit = mig_key_doit,
 		.policy = mig_key_policy,
+		.maxattr = MOSIX_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = MOSIX_CMD_JOB_WHERE,
+		.doit = job_where_doit,
+		.policy = job_where_policy,
 		.maxattr = MOSIX_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

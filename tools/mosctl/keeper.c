@@ -612,6 +612,22 @@ static void write_all(int *to, const void *buf, size_t len)
 	}
 }
 
+/* the home registry learns where its job runs now */
+static void tell_where(struct keeper *k, uint32_t pe)
+{
+	struct mosctl_nl nl;
+	int e = mosctl_nl_open(&nl);
+
+	if (!e) {
+		e = mosctl_nl_job_where(&nl, k->num, pe);
+		mosctl_nl_close(&nl);
+	}
+	/* (EBUSY: it came home, the move said so already) */
+	if (e && e != -EBUSY)
+		klog("job %" PRIu32 ".%" PRIu32 ": cannot record that it runs on node %" PRIu32 ": %s",
+		     k->home, k->num, pe, strerror(-e));
+}
+
 /* one record from where the job runs now */
 static void relay_record(struct keeper *k)
 {
@@ -639,6 +655,10 @@ static void relay_record(struct keeper *k)
 		if (mosctl_relay_status_decode(buf, len, &kind, &value) ||
 		    kind == MOSCTL_JOBINIT_READY)
 			break;
+		if (kind == MOSCTL_STATUS_RUNS_ON) {
+			tell_where(k, value);
+			break;
+		}
 		if (kind == MOSCTL_JOBINIT_EXITED) {
 			k->status = value;
 		} else {

@@ -816,9 +816,19 @@ static void report_guest_exit(const struct target *g, const struct mosctl_jobini
 static void target_relay(struct target *g)
 {
 	static char buf[MOSCTL_RELAY_CHUNK];
-	bool home_done = false, ran = false;
+	bool home_done = false, discarded = false;
 	uint32_t self = self_pe();
 	char err[200];
+
+	/*
+	 * The ticket for its next move, and home's registry, before it runs:
+	 * neither waits for the service to pass RUN on. The keeper reads this
+	 * connection only once the old place ended, so a copy that is
+	 * discarded says nothing home believes for long.
+	 */
+	target_write_ticket(g);
+	if (self)
+		mosctl_relay_send_status(&g->r, MOSCTL_STATUS_RUNS_ON, self, err, sizeof(err));
 
 	for (;;) {
 		static const uint8_t types[] = { 0, MOSCTL_RELAY_OUT, MOSCTL_RELAY_ERR };
@@ -857,10 +867,8 @@ static void target_relay(struct target *g)
 			} else if (k == -2) {
 				int d = child_decision(g->ctl, 0);
 
-				if (d == DECIDE_RUN && !ran) {
-					ran = true;
-					target_write_ticket(g);
-				}
+				if (d == DECIDE_DISCARD)
+					discarded = true;
 				if (!d) {
 					close(g->ctl);
 					g->ctl = -1;
@@ -894,6 +902,12 @@ static void target_relay(struct target *g)
 		}
 	}
 	mosctl_relay_send(&g->r, MOSCTL_RELAY_CLOSE, NULL, 0, err, sizeof(err));
+	if (discarded) {
+		char path[160];
+
+		ticket_path(g->mv->w.home, g->mv->w.num, path, sizeof(path));
+		unlink(path);
+	}
 }
 
 static void __attribute__((noreturn)) target_child(const struct move *mv, int ctl, int conn)
@@ -1349,6 +1363,8 @@ void mosctl_migsvc_run(uint16_t port)
 					read_kernel();
 			}
 		}
+		/* work that came while the service waited for a reply of its own */
+		run_queue();
 		reap();
 	}
 }

@@ -300,6 +300,8 @@ int mosctl_nl_job_add(struct mosctl_nl *nl, uint32_t pid, uint32_t uid,
 /* MOSIX_CMD_JOB_EXIT; home 0: a job of this node (a guest's names its home) */
 int mosctl_nl_job_exit(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 		       uint32_t status);
+/* MOSIX_CMD_JOB_WHERE: job num of this node runs on where now */
+int mosctl_nl_job_where(struct mosctl_nl *nl, uint32_t num, uint32_t where);
 /* the migration helper's commands (migsvc.c; include/uapi/linux/mosix.h) */
 int mosctl_nl_mig_helper(struct mosctl_nl *nl, uint16_t port, bool criu,
 			 const char *text);
@@ -451,6 +453,8 @@ enum {
 	MOSCTL_JOBINIT_EXITED,		/* value: the command's wait status */
 	MOSCTL_JOBINIT_EXEC_FAILED,	/* value: exec's errno */
 	MOSCTL_JOBINIT_SETUP_FAILED,	/* value: errno (credentials, fork) */
+	/* not the init's: a relay's end elsewhere says the job runs there (value: PE) */
+	MOSCTL_STATUS_RUNS_ON = 100,
 };
 
 struct mosctl_jobinit_status {

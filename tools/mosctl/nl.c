@@ -895,6 +895,18 @@ int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 	return err;
 }
 
+int mosctl_nl_job_where(struct mosctl_nl *nl, uint32_t num, uint32_t where)
+{
+	char buf[MNL_NLMSG_HDRLEN + 64] = { 0 };
+	struct nlmsghdr *nlh;
+
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_JOB_WHERE, MOSIX_GENL_VERSION);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, num);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_WHERE, where);
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
 /* ---- the migration helper's side (migsvc.c) ---- */
 
 int mosctl_nl_mig_helper(struct mosctl_nl *nl, uint16_t port, bool criu,

@@ -103,17 +103,26 @@
  *
  * MOSIX_CMD_JOB_EXIT (doit, CAP_NET_ADMIN)
  *   request: MOSIX_A_JOB_NUM, MOSIX_A_JOB_STATUS (u32, the wait(2) status of
- *          the job's command). The job becomes exited; the registry keeps
- *          the last MOSIX_JOBS_EXITED_KEEP exited jobs (for mosctl wait, ps).
+ *          the job's command), MOSIX_A_JOB_HOME (optional: a guest's home;
+ *          absent, a job of this node). The job becomes exited; the registry
+ *          keeps the last MOSIX_JOBS_EXITED_KEEP exited jobs (for mosctl
+ *          wait, ps).
  *   Errors: EINVAL, ENOENT (no such job), EALREADY (a JOB_EXIT came already;
  *   a job whose init is gone without one still takes one).
  *   Multicast: MOSIX_CMD_EVENT with MOSIX_A_EVENT_KIND MOSIX_EVENT_JOB_EXITED,
  *   MOSIX_A_JOB_HOME, _NUM, _UID (in the initial user namespace) and _STATUS.
  *
+ * MOSIX_CMD_JOB_WHERE (doit, CAP_NET_ADMIN): where a job of this node that
+ *   runs elsewhere runs now (its keeper learns it from the job's relay).
+ *   request: MOSIX_A_JOB_NUM, MOSIX_A_JOB_WHERE (u32, a PE, not this node's).
+ *   Errors: EINVAL, ENOENT (no such job), EALREADY (it exited), EBUSY (it
+ *   runs here: only a move changes that).
+ *
  * MOSIX_CMD_GET_JOBS (dumpit, anyone)
- *   One message per job, in NUM order: MOSIX_A_JOB_HOME, _NUM, _WHERE (u32,
- *   the PE it runs on), _PID (u32, its init in the reader's PID namespace;
- *   absent when not visible there or exited), _UID (in the reader's user
+ *   One message per job (guests too), in (HOME, NUM) order:
+ *   MOSIX_A_JOB_HOME, _NUM, _WHERE (u32, the PE it runs on), _PID (u32, its
+ *   init in the reader's PID namespace; absent when not visible there or
+ *   exited), _UID (in the reader's user
  *   namespace), _STATE (u32, enum mosix_job_state), _STATUS (exited, when
  *   known), _NAME, _CMD, _AGE_MS (u64, since it was added).
  *   A job whose init is gone without a JOB_EXIT (its helper died) reads
@@ -227,6 +236,7 @@ enum mosix_cmd {
 	MOSIX_CMD_MIG_WORK,
 	MOSIX_CMD_MIG_REPORT,
 	MOSIX_CMD_MIG_KEY,
+	MOSIX_CMD_JOB_WHERE,
 	__MOSIX_CMD_MAX
 };
 
