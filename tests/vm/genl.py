@@ -20,6 +20,7 @@ prints the outcome as "OK" or "ERRNO-NAME extack-message".
                                        "recv N msgs M bytes B error E intr I md5 H"
   genl.py job-add PID UID NAME CMD     MOSIX_CMD_JOB_ADD; an argument "-" leaves its
                                        attribute out; prints "OK home H num N"
+  genl.py job-where NUM PE             MOSIX_CMD_JOB_WHERE ("-" leaves an attribute out)
   genl.py job-exit NUM STATUS [--events]
                                        MOSIX_CMD_JOB_EXIT ("-" leaves an attribute
                                        out); --events: listens to the events group
@@ -61,7 +62,7 @@ NLMSGERR_ATTR_MSG = 1
 SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 270, 11, 10
 SO_SNDBUFFORCE = 32
 MOSIX_CMD = {"status": 1, "set-table": 2, "get-table": 3, "event": 5,
-             "job-add": 6, "job-exit": 7, "get-jobs": 8}
+             "job-add": 6, "job-exit": 7, "get-jobs": 8, "job-where": 14}
 MOSIX_A_TABLE_GEN, MOSIX_A_TABLE_TEXT = 5, 6
 MOSIX_A_EVENT_KIND = 22
 MOSIX_EVENT_JOB_EXITED = 6
@@ -350,6 +351,14 @@ def main(argv):
             return outcome(err, ext)
         print("OK home %d num %d" % (home, num))
         return 0
+    if argv[0] == "job-where":
+        payload = b""
+        if argv[1] != "-":
+            payload += attr(MOSIX_A_JOB["num"], u32(argv[1]))
+        if argv[2] != "-":
+            payload += attr(MOSIX_A_JOB["where"], u32(argv[2]))
+        err, ext, _ = g.request(fam, MOSIX_CMD["job-where"], payload)
+        return outcome(err, ext)
     if argv[0] == "job-exit":
         ev = None
         if "--events" in argv[3:]:

@@ -19,7 +19,8 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "imgstream.h"
-#include "mosctl.h"	/* mosctl_read_full() */
+#include "mosctl.h"	/* mosctl_read_full(), mosctl_fail() */
+#include "mosix_be.h"
 
 #define SS(x)	crypto_secretstream_xchacha20poly1305_##x
 
@@ -37,57 +38,11 @@ _Static_assert(sizeof(IMGSTREAM_MAGIC) - 1 == 8, "magic length");
 #define QUOTE_MAX		48
 #define QUOTE_BUF		(QUOTE_MAX * 4 + 4)
 
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
 static int lib_init(char *err, size_t errlen)
 {
 	/* 0: done now, 1: done before */
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "stream: libsodium does not initialise");
+		return mosctl_fail(err, errlen, -EIO, "stream: libsodium does not initialise");
 	return 0;
 }
 
@@ -220,13 +175,13 @@ static int list_dir(int dirfd, struct ent **out, size_t *count, uint64_t *total,
 	/* a descriptor of our own: closedir closes it, dirfd stays as it was */
 	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return fail(err, errlen, -errno, "images: cannot open the directory: %s",
+		return mosctl_fail(err, errlen, -errno, "images: cannot open the directory: %s",
 			    strerror(errno));
 	d = fdopendir(dfd);
 	if (!d) {
 		rc = -errno;
 		close(dfd);
-		return fail(err, errlen, rc, "images: cannot read the directory: %s",
+		return mosctl_fail(err, errlen, rc, "images: cannot read the directory: %s",
 			    strerror(-rc));
 	}
 	for (;;) {
@@ -236,7 +191,7 @@ static int list_dir(int dirfd, struct ent **out, size_t *count, uint64_t *total,
 		de = readdir(d);
 		if (!de) {
 			if (errno)
-				rc = fail(err, errlen, -errno,
+				rc = mosctl_fail(err, errlen, -errno,
 					  "images: cannot read the directory: %s", strerror(errno));
 			break;
 		}
@@ -245,21 +200,21 @@ static int list_dir(int dirfd, struct ent **out, size_t *count, uint64_t *total,
 		len = strlen(de->d_name);
 		quote((const uint8_t *)de->d_name, len, q);
 		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW)) {
-			rc = fail(err, errlen, -errno, "images: cannot stat \"%s\": %s", q,
+			rc = mosctl_fail(err, errlen, -errno, "images: cannot stat \"%s\": %s", q,
 				  strerror(errno));
 			break;
 		}
 		if (!S_ISREG(sb.st_mode)) {
-			rc = fail(err, errlen, -EINVAL, "images: \"%s\" is %s, not a regular file",
+			rc = mosctl_fail(err, errlen, -EINVAL, "images: \"%s\" is %s, not a regular file",
 				  q, kind(sb.st_mode));
 			break;
 		}
 		if (!name_ok((const uint8_t *)de->d_name, len)) {
-			rc = fail(err, errlen, -EINVAL, "images: \"%s\" is not a plain name", q);
+			rc = mosctl_fail(err, errlen, -EINVAL, "images: \"%s\" is not a plain name", q);
 			break;
 		}
 		if (n == IMGSTREAM_MAX_FILES) {
-			rc = fail(err, errlen, -EFBIG, "images: more than %d files",
+			rc = mosctl_fail(err, errlen, -EFBIG, "images: more than %d files",
 				  IMGSTREAM_MAX_FILES);
 			break;
 		}
@@ -268,7 +223,7 @@ static int list_dir(int dirfd, struct ent **out, size_t *count, uint64_t *total,
 			struct ent *p = realloc(ents, ncap * sizeof(*ents));
 
 			if (!p) {
-				rc = fail(err, errlen, -ENOMEM, "images: out of memory");
+				rc = mosctl_fail(err, errlen, -ENOMEM, "images: out of memory");
 				break;
 			}
 			ents = p;
@@ -276,7 +231,7 @@ static int list_dir(int dirfd, struct ent **out, size_t *count, uint64_t *total,
 		}
 		ents[n].name = strdup(de->d_name);
 		if (!ents[n].name) {
-			rc = fail(err, errlen, -ENOMEM, "images: out of memory");
+			rc = mosctl_fail(err, errlen, -ENOMEM, "images: out of memory");
 			break;
 		}
 		ents[n].size = (uint64_t)sb.st_size;
@@ -305,7 +260,7 @@ static int tx_record(struct tx *t, size_t len, uint8_t tag, char *err, size_t er
 	put_be32(t->wire, (uint32_t)clen);
 	rc = write_all(t->fd, t->wire, 4 + (size_t)clen, &t->nosock);
 	if (rc)
-		return fail(err, errlen, rc, "stream: cannot send: %s", strerror(-rc));
+		return mosctl_fail(err, errlen, rc, "stream: cannot send: %s", strerror(-rc));
 	t->st->wire_bytes += 4 + clen;
 	return 0;
 }
@@ -323,15 +278,15 @@ static int tx_file(struct tx *t, int dirfd, const struct ent *e, char *err, size
 	/* O_NONBLOCK: something swapped in for the file must not hang the open */
 	ffd = openat(dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (ffd < 0)
-		return fail(err, errlen, -errno, "images: cannot open \"%s\": %s", q,
+		return mosctl_fail(err, errlen, -errno, "images: cannot open \"%s\": %s", q,
 			    strerror(errno));
 	if (fstat(ffd, &sb)) {
-		rc = fail(err, errlen, -errno, "images: cannot stat \"%s\": %s", q,
+		rc = mosctl_fail(err, errlen, -errno, "images: cannot stat \"%s\": %s", q,
 			  strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != e->size) {
-		rc = fail(err, errlen, -EIO, "images: \"%s\" changed while being sent", q);
+		rc = mosctl_fail(err, errlen, -EIO, "images: \"%s\" changed while being sent", q);
 		goto out;
 	}
 	t->pt[0] = IMGSTREAM_FILE;
@@ -348,12 +303,12 @@ static int tx_file(struct tx *t, int dirfd, const struct ent *e, char *err, size
 
 		n = mosctl_read_full(ffd, (char *)t->pt + 1, chunk);
 		if (n < 0) {
-			rc = fail(err, errlen, (int)n, "images: cannot read \"%s\": %s", q,
+			rc = mosctl_fail(err, errlen, (int)n, "images: cannot read \"%s\": %s", q,
 				  strerror((int)-n));
 			goto out;
 		}
 		if ((size_t)n < chunk) {
-			rc = fail(err, errlen, -EIO, "images: \"%s\" shrank while being sent", q);
+			rc = mosctl_fail(err, errlen, -EIO, "images: \"%s\" shrank while being sent", q);
 			goto out;
 		}
 		t->pt[0] = IMGSTREAM_DATA;
@@ -368,7 +323,7 @@ static int tx_file(struct tx *t, int dirfd, const struct ent *e, char *err, size
 	/* END counts the sizes announced: a file that grew would not match them */
 	n = mosctl_read_full(ffd, (char *)t->pt, 1);
 	if (n)
-		rc = fail(err, errlen, n < 0 ? (int)n : -EIO,
+		rc = mosctl_fail(err, errlen, n < 0 ? (int)n : -EIO,
 			  "images: \"%s\" grew while being sent", q);
 out:
 	close(ffd);
@@ -397,7 +352,7 @@ int imgstream_send_dir_opts(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_L
 	if (rc)
 		return rc;
 	if (opts && opts->max_bytes && t.total > opts->max_bytes) {
-		rc = fail(err, errlen, -EFBIG,
+		rc = mosctl_fail(err, errlen, -EFBIG,
 			  "images: %llu bytes exceed the bound of %llu bytes",
 			  (unsigned long long)t.total, (unsigned long long)opts->max_bytes);
 		goto out;
@@ -405,7 +360,7 @@ int imgstream_send_dir_opts(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_L
 	t.pt = malloc(PT_MAX);
 	t.wire = malloc(4 + IMGSTREAM_REC_MAX);
 	if (!t.pt || !t.wire) {
-		rc = fail(err, errlen, -ENOMEM, "stream: out of memory");
+		rc = mosctl_fail(err, errlen, -ENOMEM, "stream: out of memory");
 		goto out;
 	}
 	clear_header(t.clear, move_id);
@@ -413,7 +368,7 @@ int imgstream_send_dir_opts(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_L
 	SS(init_push)(&t.ss, hdr + IMGSTREAM_CLEAR_LEN, key);
 	rc = write_all(fd, hdr, sizeof(hdr), &t.nosock);
 	if (rc) {
-		fail(err, errlen, rc, "stream: cannot send: %s", strerror(-rc));
+		mosctl_fail(err, errlen, rc, "stream: cannot send: %s", strerror(-rc));
 		goto out;
 	}
 	t.st->wire_bytes = sizeof(hdr);
@@ -432,7 +387,7 @@ int imgstream_send_dir_opts(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_L
 		goto out;
 	/* the receiver reads to end of file after END: give it one */
 	if (!t.nosock && shutdown(fd, SHUT_WR) && errno != ENOTSOCK)
-		rc = fail(err, errlen, -errno, "stream: cannot shut the socket down: %s",
+		rc = mosctl_fail(err, errlen, -errno, "stream: cannot shut the socket down: %s",
 			  strerror(errno));
 out:
 	sodium_memzero(&t.ss, sizeof(t.ss));
@@ -520,10 +475,10 @@ static int rx_read(struct rx *r, void *buf, size_t len, const char *where,
 	ssize_t n = mosctl_read_full(r->fd, (char *)buf, len);
 
 	if (n < 0)
-		return fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
+		return mosctl_fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
 	r->st->wire_bytes += (uint64_t)n;
 	if ((size_t)n < len)
-		return fail(err, errlen, -ECONNRESET, "stream: ended %s (truncated)", where);
+		return mosctl_fail(err, errlen, -ECONNRESET, "stream: ended %s (truncated)", where);
 	return 0;
 }
 
@@ -540,28 +495,28 @@ static int rx_header(struct rx *r, const uint8_t *key, uint64_t move_id,
 	if (rc)
 		return rc;
 	if (memcmp(r->clear, IMGSTREAM_MAGIC, 8))
-		return fail(err, errlen, -EPROTO, "stream: not an image stream (bad magic)");
+		return mosctl_fail(err, errlen, -EPROTO, "stream: not an image stream (bad magic)");
 	version = get_be16(r->clear + 8);
 	flags = get_be16(r->clear + 10);
 	reserved = get_be32(r->clear + 12);
 	id = get_be64(r->clear + 16);
 	if (version != IMGSTREAM_VERSION)
-		return fail(err, errlen, -EPROTO, "stream: version %u is not supported (only %d)",
+		return mosctl_fail(err, errlen, -EPROTO, "stream: version %u is not supported (only %d)",
 			    version, IMGSTREAM_VERSION);
 	if (flags || reserved)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: header flags 0x%x and reserved 0x%x are not zero",
 			    flags, reserved);
 	/* before any decryption: a stream of another move is refused as such */
 	if (id != move_id)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: move id 0x%016llx is not the expected 0x%016llx",
 			    (unsigned long long)id, (unsigned long long)move_id);
 	rc = rx_read(r, ssh, sizeof(ssh), "in its header", err, errlen);
 	if (rc)
 		return rc;
 	if (SS(init_pull)(&r->ss, ssh, key))
-		return fail(err, errlen, -EBADMSG, "stream: its secretstream header is invalid");
+		return mosctl_fail(err, errlen, -EBADMSG, "stream: its secretstream header is invalid");
 	return 0;
 }
 
@@ -579,14 +534,14 @@ static int rx_record(struct rx *r, char *err, size_t errlen)
 		return rc;
 	clen = get_be32(lenbuf);
 	if (clen < REC_MIN || clen > IMGSTREAM_REC_MAX)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: record %llu has a length of %u bytes (%d..%d allowed)",
 			    (unsigned long long)r->rec, clen, REC_MIN, IMGSTREAM_REC_MAX);
 	rc = rx_read(r, r->ct, clen, "before its final record", err, errlen);
 	if (rc)
 		return rc;
 	if (SS(pull)(&r->ss, r->pt, &mlen, &r->tag, r->ct, clen, r->clear, sizeof(r->clear)))
-		return fail(err, errlen, -EBADMSG,
+		return mosctl_fail(err, errlen, -EBADMSG,
 			    "stream: record %llu does not verify (wrong key, or changed on the way)",
 			    (unsigned long long)r->rec);
 	r->ptlen = (size_t)mlen;
@@ -601,7 +556,7 @@ static int rx_file_done(struct rx *r, char *err, size_t errlen)
 
 	r->ffd = -1;
 	if (close(fd))
-		return fail(err, errlen, -errno, "images: cannot write \"%s\": %s",
+		return mosctl_fail(err, errlen, -errno, "images: cannot write \"%s\": %s",
 			    cur_name(r, q), strerror(errno));
 	return 0;
 }
@@ -616,35 +571,35 @@ static int rx_file(struct rx *r, char *err, size_t errlen)
 	int rc;
 
 	if (r->ptlen < FILE_PT_LEN(0))
-		return fail(err, errlen, -EPROTO, "stream: record %llu: a file record of %zu bytes",
+		return mosctl_fail(err, errlen, -EPROTO, "stream: record %llu: a file record of %zu bytes",
 			    (unsigned long long)r->rec, r->ptlen);
 	nlen = get_be16(r->pt + 1);
 	if (r->ptlen != FILE_PT_LEN(nlen))
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: record %llu: a file record of %zu bytes with a name of %u",
 			    (unsigned long long)r->rec, r->ptlen, nlen);
 	quote(name, nlen, q);
 	if (!name_ok(name, nlen))
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: file name \"%s\" is not a plain name", q);
 	mode = get_be32(name + nlen);
 	size = get_be64(name + nlen + 4);
 	if (mode & ~0777u)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: file \"%s\" has the mode 0%o (only permission bits allowed)",
 			    q, mode);
 	if (r->nfiles == IMGSTREAM_MAX_FILES)
-		return fail(err, errlen, -EPROTO, "stream: more than %d files",
+		return mosctl_fail(err, errlen, -EPROTO, "stream: more than %d files",
 			    IMGSTREAM_MAX_FILES);
 	/* the bound before a byte of the file is written, on the sizes announced */
 	if (size > r->max_bytes - r->declared)
-		return fail(err, errlen, -EFBIG,
+		return mosctl_fail(err, errlen, -EFBIG,
 			    "stream: images exceed the bound of %llu bytes (file \"%s\" of %llu bytes after %llu)",
 			    (unsigned long long)r->max_bytes, q, (unsigned long long)size,
 			    (unsigned long long)r->declared);
 	r->names[r->nfiles] = strndup((const char *)name, nlen);
 	if (!r->names[r->nfiles])
-		return fail(err, errlen, -ENOMEM, "stream: out of memory");
+		return mosctl_fail(err, errlen, -ENOMEM, "stream: out of memory");
 	r->ffd = openat(r->dirfd, r->names[r->nfiles],
 			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0600);
 	if (r->ffd < 0) {
@@ -652,13 +607,13 @@ static int rx_file(struct rx *r, char *err, size_t errlen)
 		free(r->names[r->nfiles]);
 		r->names[r->nfiles] = NULL;
 		if (rc != -EEXIST)
-			return fail(err, errlen, rc, "images: cannot create \"%s\": %s", q,
+			return mosctl_fail(err, errlen, rc, "images: cannot create \"%s\": %s", q,
 				    strerror(-rc));
 		for (size_t i = 0; i < r->nfiles; i++)
 			if (strlen(r->names[i]) == nlen && !memcmp(r->names[i], name, nlen))
-				return fail(err, errlen, -EPROTO,
+				return mosctl_fail(err, errlen, -EPROTO,
 					    "stream: file name \"%s\" comes twice", q);
-		return fail(err, errlen, -EEXIST,
+		return mosctl_fail(err, errlen, -EEXIST,
 			    "images: \"%s\" exists already in the target directory", q);
 	}
 	r->nfiles++;
@@ -676,13 +631,13 @@ static int rx_data(struct rx *r, char *err, size_t errlen)
 	char q[QUOTE_BUF];
 
 	if (!len)
-		return fail(err, errlen, -EPROTO, "stream: record %llu: an empty data record",
+		return mosctl_fail(err, errlen, -EPROTO, "stream: record %llu: an empty data record",
 			    (unsigned long long)r->rec);
 	if (!r->nfiles)
-		return fail(err, errlen, -EPROTO, "stream: record %llu: data before any file",
+		return mosctl_fail(err, errlen, -EPROTO, "stream: record %llu: data before any file",
 			    (unsigned long long)r->rec);
 	if (len > r->left)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: record %llu: data beyond the %llu bytes of file \"%s\"",
 			    (unsigned long long)r->rec, (unsigned long long)r->size,
 			    cur_name(r, q));
@@ -692,7 +647,7 @@ static int rx_data(struct rx *r, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return fail(err, errlen, n < 0 ? -errno : -EIO,
+			return mosctl_fail(err, errlen, n < 0 ? -errno : -EIO,
 				    "images: cannot write \"%s\": %s", cur_name(r, q),
 				    n < 0 ? strerror(errno) : "no progress");
 		p += n;
@@ -711,23 +666,23 @@ static int rx_end(struct rx *r, char *err, size_t errlen)
 	ssize_t n;
 
 	if (r->ptlen != END_PT_LEN)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: record %llu: an end record of %zu bytes (%d expected)",
 			    (unsigned long long)r->rec, r->ptlen, END_PT_LEN);
 	files = get_be32(r->pt + 1);
 	bytes = get_be64(r->pt + 5);
 	if (files != r->st->files || bytes != r->st->bytes)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "stream: the end record counts %u files and %llu bytes, the stream held %llu and %llu",
 			    files, (unsigned long long)bytes, (unsigned long long)r->st->files,
 			    (unsigned long long)r->st->bytes);
 	/* one stream per fd: a byte after FINAL is something the sender did not sign off */
 	n = mosctl_read_full(r->fd, (char *)&extra, 1);
 	if (n < 0)
-		return fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
+		return mosctl_fail(err, errlen, (int)n, "stream: cannot receive: %s", strerror((int)-n));
 	if (n) {
 		r->st->wire_bytes++;
-		return fail(err, errlen, -EPROTO, "stream: data after the final record");
+		return mosctl_fail(err, errlen, -EPROTO, "stream: data after the final record");
 	}
 	return 0;
 }
@@ -753,7 +708,7 @@ int imgstream_recv_dir(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_LEN],
 	r.pt = malloc(PT_MAX);
 	r.names = calloc(IMGSTREAM_MAX_FILES, sizeof(*r.names));
 	if (!r.ct || !r.pt || !r.names) {
-		rc = fail(err, errlen, -ENOMEM, "stream: out of memory");
+		rc = mosctl_fail(err, errlen, -ENOMEM, "stream: out of memory");
 		goto out;
 	}
 	rc = rx_header(&r, key, move_id, err, errlen);
@@ -763,20 +718,20 @@ int imgstream_recv_dir(int fd, int dirfd, const uint8_t key[IMGSTREAM_KEY_LEN],
 			break;
 		type = r.pt[0];
 		if (type < IMGSTREAM_FILE || type > IMGSTREAM_END) {
-			rc = fail(err, errlen, -EPROTO,
+			rc = mosctl_fail(err, errlen, -EPROTO,
 				  "stream: record %llu has the unknown type %u",
 				  (unsigned long long)r.rec, type);
 			break;
 		}
 		if (r.tag != (type == IMGSTREAM_END ? SS(TAG_FINAL) : SS(TAG_MESSAGE))) {
-			rc = fail(err, errlen, -EPROTO,
+			rc = mosctl_fail(err, errlen, -EPROTO,
 				  "stream: record %llu (%s) carries the tag %s",
 				  (unsigned long long)r.rec, type_name(type), tag_name(r.tag));
 			break;
 		}
 		/* a new file, or the end, only once the current file is complete */
 		if (type != IMGSTREAM_DATA && r.ffd >= 0) {
-			rc = fail(err, errlen, -EPROTO,
+			rc = mosctl_fail(err, errlen, -EPROTO,
 				  "stream: file \"%s\" ended after %llu of its %llu bytes",
 				  cur_name(&r, q), (unsigned long long)(r.size - r.left),
 				  (unsigned long long)r.size);

@@ -498,9 +498,9 @@ static void write_ticket(struct keeper *k)
 	socklen_t len = sizeof(sa);
 	struct mosctl_relay_ticket t;
 	const int fds[MOSCTL_RELAY_PIPES] = { k->jin, k->jout, k->jerr, k->st };
-	char text[1024], tmp[176];
+	char text[1024];
 	struct stat sb;
-	int i, zero = 0, fd, n;
+	int i, zero = 0, n, e;
 
 	memset(&t, 0, sizeof(t));
 	k->lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -529,11 +529,10 @@ static void write_ticket(struct keeper *k)
 	mkdir(MOSCTL_RELAY_DIR, 0700);
 	snprintf(k->ticket, sizeof(k->ticket), "%s/%" PRIu32 ".%" PRIu32, MOSCTL_RELAY_DIR,
 		 k->home, k->num);
-	snprintf(tmp, sizeof(tmp), "%s.new", k->ticket);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) || rename(tmp, k->ticket)) {
+	e = mosctl_write_file(k->ticket, text, (size_t)n);
+	if (e) {
 		klog("job %" PRIu32 ".%" PRIu32 ": cannot write %s, it cannot move: %s", k->home,
-		     k->num, k->ticket, strerror(errno));
+		     k->num, k->ticket, strerror(-e));
 		k->ticket[0] = '\0';
 	}
 	sodium_memzero(text, sizeof(text));
@@ -595,21 +594,11 @@ static bool job_left(struct keeper *k)
 	return left;
 }
 
+/* (a reader gone at home: what the job writes is dropped, as relay_out does) */
 static void write_all(int *to, const void *buf, size_t len)
 {
-	size_t off = 0;
-
-	while (*to >= 0 && off < len) {
-		ssize_t w = write(*to, (const char *)buf + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close_fd(to);
-			return;
-		}
-		off += (size_t)w;
-	}
+	if (*to >= 0 && mosctl_write_full(*to, buf, len))
+		close_fd(to);
 }
 
 /* the home registry learns where its job runs now */

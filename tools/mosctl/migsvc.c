@@ -47,6 +47,7 @@
 #include "mosctl.h"
 #include "imgstream.h"
 #include "relay.h"
+#include "mosix_be.h"
 
 #define MIG_DIR		MOSCTL_RUN_DIR "/mig"
 #define MOVES_MAX	MOSIX_MIG_MOVES_MAX
@@ -99,16 +100,6 @@ static void slog(const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t be64_at(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* ---- small file and process helpers ---- */
 
 static void remove_tree(const char *path)
@@ -153,12 +144,18 @@ static void criu_error(const char *log, char *out, size_t size)
 		break;
 	}
 	fclose(f);
+	/* the whole log in the helper's, for the tests' post-mortems */
 	if (getenv("MOSCTL_MIG_DEBUG")) {
-		char cmd[600];
+		char *all;
+		size_t n;
+		int fd = open(log, O_RDONLY | O_CLOEXEC);
 
-		snprintf(cmd, sizeof(cmd), "cat %s >&2", log);
-		if (system(cmd))
-			return;
+		if (fd >= 0 && !mosctl_read_all(fd, 1 << 20, &all, &n)) {
+			fwrite(all, 1, n, stderr);
+			free(all);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 }
 
@@ -323,22 +320,14 @@ static int read_text(const char *path, char *buf, size_t size)
 static int write_text(int dirfd, const char *name, const char *text)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	size_t len = strlen(text), off = 0;
+	int e;
 
 	if (fd < 0)
 		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -EIO;
-		}
-		off += (size_t)w;
-	}
-	return close(fd) < 0 ? -errno : 0;
+	e = mosctl_write_full(fd, text, strlen(text));
+	if (close(fd) < 0 && !e)
+		e = -errno;
+	return e;
 }
 
 /* the job's name and command line, from this node's registry */
@@ -731,9 +720,9 @@ static uint32_t self_pe(void)
 static void target_write_ticket(struct target *g)
 {
 	struct mosctl_relay_ticket t = g->t;
-	char text[1024], path[160], tmp[176];
+	char text[1024], path[160];
 	struct stat sb;
-	int i, fd, len;
+	int i, len, e;
 
 	for (i = 0; i < MOSCTL_RELAY_PIPES; i++)
 		if (!fstat(g->our_end[i], &sb))
@@ -743,12 +732,10 @@ static void target_write_ticket(struct target *g)
 	if (len < 0)
 		return;
 	ticket_path(g->mv->w.home, g->mv->w.num, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) < 0 ||
-	    rename(tmp, path) < 0)
+	e = mosctl_write_file(path, text, (size_t)len);
+	if (e)
 		slog("job %" PRIu32 ".%" PRIu32 ": cannot write its relay ticket: %s",
-		     g->mv->w.home, g->mv->w.num, strerror(errno));
+		     g->mv->w.home, g->mv->w.num, strerror(-e));
 	sodium_memzero(text, sizeof(text));
 }
 
@@ -767,19 +754,10 @@ static int target_from_home(struct target *g, bool *done)
 		return e;
 	}
 	if (type == MOSCTL_RELAY_IN && *in >= 0) {
-		size_t off = 0;
-
-		while (off < len) {
-			ssize_t w = write(*in, buf + off, len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				close(*in);
-				*in = -1;
-				break;
-			}
-			off += (size_t)w;
+		/* the job closed its stdin: the rest is dropped, as at home */
+		if (mosctl_write_full(*in, buf, len)) {
+			close(*in);
+			*in = -1;
 		}
 	} else if (type == MOSCTL_RELAY_IN_EOF && *in >= 0) {
 		close(*in);
@@ -1195,7 +1173,7 @@ static void accept_stream(void)
 	while (n < 0 && errno == EINTR);
 	peer_of(c, &from);
 	mv = n == (ssize_t)sizeof(hdr) && !memcmp(hdr, IMGSTREAM_MAGIC, 8) ?
-	     find_move(be64_at(hdr + 16)) : NULL;
+	     find_move(get_be64(hdr + 16)) : NULL;
 	if (!mv || mv->source || mv->child || mosix_addr_cmp(&from, &mv->w.peer)) {
 		char a[64] = "?";
 

@@ -73,6 +73,13 @@ ssize_t mosctl_read_full(int fd, char *buf, size_t size);
  * here is wiped first; with max below 64 KiB it never moves.
  */
 int mosctl_read_all(int fd, size_t max, char **text, size_t *len);
+/* a one-line reason into err (when err and errlen), and rc: the codecs' error return */
+int mosctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* all of buf to fd, EINTR retried: 0 or -errno (-EIO: wrote nothing) */
+int mosctl_write_full(int fd, const void *buf, size_t len);
+/* text as path's new content, 0600, in place at once (PATH.new, then rename): 0 or -errno */
+int mosctl_write_file(const char *path, const char *text, size_t len);
 /* s[0..len) as a decimal u64, digits only: 0, -EINVAL or -ERANGE */
 int mosctl_parse_u64(const char *s, size_t len, uint64_t *val);
 

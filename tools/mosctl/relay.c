@@ -19,7 +19,8 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "relay.h"
-#include "mosctl.h"	/* mosctl_read_full() */
+#include "mosctl.h"	/* mosctl_read_full(), mosctl_fail() */
+#include "mosix_be.h"
 #include "mosix_job.h"
 
 #define SS(x)	crypto_secretstream_xchacha20poly1305_##x
@@ -43,45 +44,10 @@ _Static_assert(MOSCTL_RELAY_CLEAR_LEN == 8 + 2 + 2 + 4 + 4 + MOSCTL_RELAY_CHALLE
 
 enum { PHASE_NONE, PHASE_BEGUN, PHASE_READY };
 
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static void clear_err(char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
 }
 
 /* ---- the relay ticket ---- */
@@ -316,18 +282,18 @@ int mosctl_relay_ticket_parse(const char *text, size_t len, struct mosctl_relay_
 	memset(&v, 0, sizeof(v));
 	clear_err(err, errlen);
 	if (len > MOSCTL_RELAY_TICKET_MAX)
-		return fail(err, errlen, -EINVAL, "relay ticket: %zu bytes, more than %d",
+		return mosctl_fail(err, errlen, -EINVAL, "relay ticket: %zu bytes, more than %d",
 			    len, MOSCTL_RELAY_TICKET_MAX);
 	nul = memchr(text, '\0', len);
 	if (nul)
-		return fail(err, errlen, -EINVAL, "relay ticket line %u: a NUL byte",
+		return mosctl_fail(err, errlen, -EINVAL, "relay ticket line %u: a NUL byte",
 			    line_of(text, nul));
 	why = ticket_lines_parse(text, len, &v, &line);
 	if (!why)
 		*t = v;
 	sodium_memzero(&v, sizeof(v));
 	if (why)
-		return fail(err, errlen, -EINVAL, "relay ticket line %u: %s", line, why);
+		return mosctl_fail(err, errlen, -EINVAL, "relay ticket line %u: %s", line, why);
 	return 0;
 }
 
@@ -337,7 +303,7 @@ static int lib_init(char *err, size_t errlen)
 {
 	/* 0: done now, 1: done before */
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "relay: libsodium does not initialise");
+		return mosctl_fail(err, errlen, -EIO, "relay: libsodium does not initialise");
 	return 0;
 }
 
@@ -403,10 +369,10 @@ static int rx_read(struct mosctl_relay *r, void *buf, size_t len, const char *wh
 	ssize_t n = mosctl_read_full(r->fd, buf, len);
 
 	if (n < 0)
-		return fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
+		return mosctl_fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
 	r->rx_bytes += (uint64_t)n;
 	if ((size_t)n < len)
-		return fail(err, errlen, -ECONNRESET, "relay: %s's stream ended %s (truncated)",
+		return mosctl_fail(err, errlen, -ECONNRESET, "relay: %s's stream ended %s (truncated)",
 			    peer(r), where);
 	return 0;
 }
@@ -424,7 +390,7 @@ static int tx_record(struct mosctl_relay *r, const uint8_t *prefix, size_t plen,
 	int rc;
 
 	if (!wire)
-		return fail(err, errlen, -ENOMEM, "relay: out of memory");
+		return mosctl_fail(err, errlen, -ENOMEM, "relay: out of memory");
 	if (plen)
 		memcpy(wire, prefix, plen);
 	put_be32(wire + plen, (uint32_t)clen);
@@ -432,7 +398,7 @@ static int tx_record(struct mosctl_relay *r, const uint8_t *prefix, size_t plen,
 	rc = write_all(r, wire, plen + 4 + clen);
 	free(wire);
 	if (rc)
-		return fail(err, errlen, rc, "relay: cannot send: %s", strerror(-rc));
+		return mosctl_fail(err, errlen, rc, "relay: cannot send: %s", strerror(-rc));
 	r->tx_recs++;
 	return 0;
 }
@@ -450,11 +416,11 @@ static int rx_short(struct mosctl_relay *r, ssize_t n, bool boundary, unsigned l
 		    char *err, size_t errlen)
 {
 	if (n < 0)
-		return fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
+		return mosctl_fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
 	if (!n && boundary && r->phase == PHASE_READY)
-		return fail(err, errlen, -ECONNRESET, "relay: %s's stream ended without CLOSE",
+		return mosctl_fail(err, errlen, -ECONNRESET, "relay: %s's stream ended without CLOSE",
 			    peer(r));
-	return fail(err, errlen, -ECONNRESET,
+	return mosctl_fail(err, errlen, -ECONNRESET,
 		    "relay: %s's stream ended inside %s record %llu (truncated)", peer(r),
 		    rx_dir(r), no);
 }
@@ -481,13 +447,13 @@ static int rx_record(struct mosctl_relay *r, size_t adlen, uint8_t **pt, size_t 
 		return rx_short(r, n, true, no, err, errlen);
 	clen = get_be32(lenbuf);
 	if (clen < MOSCTL_RELAY_REC_MIN || clen > MOSCTL_RELAY_REC_MAX)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "relay: %s record %llu has a length of %" PRIu32
 			    " bytes (%d..%d allowed)",
 			    rx_dir(r), no, clen, MOSCTL_RELAY_REC_MIN, MOSCTL_RELAY_REC_MAX);
 	ct = malloc(clen);
 	if (!ct)
-		return fail(err, errlen, -ENOMEM, "relay: out of memory");
+		return mosctl_fail(err, errlen, -ENOMEM, "relay: out of memory");
 	n = mosctl_read_full(r->fd, (char *)ct, clen);
 	if (n > 0)
 		r->rx_bytes += (uint64_t)n;
@@ -497,9 +463,9 @@ static int rx_record(struct mosctl_relay *r, size_t adlen, uint8_t **pt, size_t 
 	if (!rc)
 		*pt = malloc(*ptlen);
 	if (!rc && !*pt)
-		rc = fail(err, errlen, -ENOMEM, "relay: out of memory");
+		rc = mosctl_fail(err, errlen, -ENOMEM, "relay: out of memory");
 	if (!rc && SS(pull)(&r->rx, *pt, NULL, tag, ct, clen, r->ad, adlen))
-		rc = fail(err, errlen, -EBADMSG,
+		rc = mosctl_fail(err, errlen, -EBADMSG,
 			  "relay: %s record %llu does not verify "
 			  "(wrong key, or changed on the way)",
 			  rx_dir(r), no);
@@ -630,7 +596,7 @@ static int not_ready(const struct mosctl_relay *r, char *err, size_t errlen)
 {
 	if (r->phase == PHASE_READY)
 		return 0;
-	return fail(err, errlen, -EINVAL, "relay: the connection has no handshake");
+	return mosctl_fail(err, errlen, -EINVAL, "relay: the connection has no handshake");
 }
 
 /* ---- the handshake ---- */
@@ -677,7 +643,7 @@ int mosctl_relay_accept_begin(struct mosctl_relay *r, int fd,
 	memcpy(r->ad, hello, MOSCTL_RELAY_CLEAR_LEN);
 	rc = write_all(r, hello, sizeof(hello));
 	if (rc)
-		return setup_failed(r, fail(err, errlen, rc, "relay: cannot send the hello: %s",
+		return setup_failed(r, mosctl_fail(err, errlen, rc, "relay: cannot send the hello: %s",
 					    strerror(-rc)));
 	r->phase = PHASE_BEGUN;
 	return 0;
@@ -688,17 +654,17 @@ static int check_hello(struct mosctl_relay *r, const uint8_t *pt, size_t len, ui
 		       char *err, size_t errlen)
 {
 	if (pt[0] != MOSCTL_RELAY_HELLO)
-		return fail(err, errlen, -EPROTO, "relay: up record 1 is %s (type %u), not HELLO",
+		return mosctl_fail(err, errlen, -EPROTO, "relay: up record 1 is %s (type %u), not HELLO",
 			    type_name(pt[0]), pt[0]);
 	if (tag != SS(TAG_MESSAGE))
-		return fail(err, errlen, -EPROTO, "relay: up record 1 (HELLO) carries the tag %s",
+		return mosctl_fail(err, errlen, -EPROTO, "relay: up record 1 (HELLO) carries the tag %s",
 			    tag_name(tag));
 	if (len != HELLO_PT_LEN)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "relay: up record 1: HELLO of %zu bytes (%d expected)", len - 1,
 			    MOSCTL_RELAY_CHALLENGE_LEN);
 	if (sodium_memcmp(pt + 1, r->ad + 20, MOSCTL_RELAY_CHALLENGE_LEN))
-		return fail(err, errlen, -EBADMSG,
+		return mosctl_fail(err, errlen, -EBADMSG,
 			    "relay: the remote end's HELLO answers another challenge");
 	return 0;
 }
@@ -712,7 +678,7 @@ int mosctl_relay_accept_end(struct mosctl_relay *r, const uint8_t key[MOSCTL_REL
 
 	clear_err(err, errlen);
 	if (r->phase != PHASE_BEGUN || !r->home)
-		return fail(err, errlen, -EINVAL, "relay: no hello was sent on this connection");
+		return mosctl_fail(err, errlen, -EINVAL, "relay: no hello was sent on this connection");
 	rc = rx_read(r, r->ad + MOSCTL_RELAY_CLEAR_LEN, MOSCTL_RELAY_SS_HEADER_LEN,
 		     "inside its reply", err, errlen);
 	if (rc)
@@ -721,12 +687,12 @@ int mosctl_relay_accept_end(struct mosctl_relay *r, const uint8_t key[MOSCTL_REL
 	rc = SS(init_pull)(&r->rx, r->ad + MOSCTL_RELAY_CLEAR_LEN, up);
 	sodium_memzero(up, sizeof(up));
 	if (rc)
-		return setup_failed(r, fail(err, errlen, -EBADMSG,
+		return setup_failed(r, mosctl_fail(err, errlen, -EBADMSG,
 					    "relay: the up stream's header is invalid"));
 	/* HELLO's additional data is the clear hello alone: the rest came with it */
 	rc = rx_record(r, MOSCTL_RELAY_CLEAR_LEN, &pt, &len, &tag, err, errlen);
 	if (rc == -EBADMSG)
-		fail(err, errlen, rc, "relay: the remote end's HELLO does not verify "
+		mosctl_fail(err, errlen, rc, "relay: the remote end's HELLO does not verify "
 		     "(wrong key, or a reply to another hello)");
 	if (!rc)
 		rc = check_hello(r, pt, len, tag, err, errlen);
@@ -752,15 +718,15 @@ static int check_keeper_hello(const uint8_t *h, uint32_t home, uint32_t num,
 	uint32_t h_home = get_be32(h + 12), h_num = get_be32(h + 16);
 
 	if (memcmp(h, MOSCTL_RELAY_MAGIC, 8))
-		return fail(err, errlen, -EPROTO, "relay: not a relay connection (bad magic)");
+		return mosctl_fail(err, errlen, -EPROTO, "relay: not a relay connection (bad magic)");
 	if (get_be16(h + 8) != MOSCTL_RELAY_VERSION)
-		return fail(err, errlen, -EPROTO, "relay: version %u is not supported (only %d)",
+		return mosctl_fail(err, errlen, -EPROTO, "relay: version %u is not supported (only %d)",
 			    get_be16(h + 8), MOSCTL_RELAY_VERSION);
 	if (get_be16(h + 10))
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "relay: the hello's reserved field is 0x%x, not 0", get_be16(h + 10));
 	if (h_home != home || h_num != num)
-		return fail(err, errlen, -EPROTO,
+		return mosctl_fail(err, errlen, -EPROTO,
 			    "relay: the keeper relays job %" PRIu32 ".%" PRIu32 ", not %" PRIu32
 			    ".%" PRIu32, h_home, h_num, home, num);
 	return 0;
@@ -786,7 +752,7 @@ int mosctl_relay_connect(struct mosctl_relay *r, int fd, const uint8_t key[MOSCT
 	SS(init_push)(&r->tx, r->ad + MOSCTL_RELAY_CLEAR_LEN, sub);
 	sodium_memzero(sub, sizeof(sub));
 	if (rc)
-		return setup_failed(r, fail(err, errlen, -EBADMSG,
+		return setup_failed(r, mosctl_fail(err, errlen, -EBADMSG,
 					    "relay: the down stream's header is invalid"));
 	pt[0] = MOSCTL_RELAY_HELLO;
 	memcpy(pt + 1, hello + 20, MOSCTL_RELAY_CHALLENGE_LEN);
@@ -805,7 +771,7 @@ static int tx_shutdown(struct mosctl_relay *r, char *err, size_t errlen)
 {
 	if (r->nosock || !shutdown(r->fd, SHUT_WR) || errno == ENOTSOCK)
 		return 0;
-	return fail(err, errlen, -errno, "relay: cannot shut the socket down: %s",
+	return mosctl_fail(err, errlen, -errno, "relay: cannot shut the socket down: %s",
 		    strerror(errno));
 }
 
@@ -818,15 +784,15 @@ static int do_send(struct mosctl_relay *r, uint8_t type, const void *data, size_
 	int rc;
 
 	if (r->tx_err)
-		return fail(err, errlen, r->tx_err, "relay: the %s stream failed before",
+		return mosctl_fail(err, errlen, r->tx_err, "relay: the %s stream failed before",
 			    tx_dir(r));
 	if (r->tx_closed)
-		return fail(err, errlen, -EINVAL, "relay: the %s stream is closed", tx_dir(r));
+		return mosctl_fail(err, errlen, -EINVAL, "relay: the %s stream is closed", tx_dir(r));
 	if (record_problem(!r->home, type, data, len, r->tx_eofs, why, sizeof(why)))
-		return fail(err, errlen, -EINVAL, "relay: cannot send %s", why);
+		return mosctl_fail(err, errlen, -EINVAL, "relay: cannot send %s", why);
 	pt = malloc(1 + len);
 	if (!pt)
-		return fail(err, errlen, -ENOMEM, "relay: out of memory");
+		return mosctl_fail(err, errlen, -ENOMEM, "relay: out of memory");
 	pt[0] = type;
 	if (len)
 		memcpy(pt + 1, data, len);
@@ -878,10 +844,10 @@ static int rx_after_close(struct mosctl_relay *r, char *err, size_t errlen)
 	ssize_t n = mosctl_read_full(r->fd, (char *)&extra, 1);
 
 	if (n < 0)
-		return fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
+		return mosctl_fail(err, errlen, (int)n, "relay: cannot receive: %s", strerror((int)-n));
 	if (n) {
 		r->rx_bytes++;
-		return fail(err, errlen, -EPROTO, "relay: data after the %s stream's CLOSE",
+		return mosctl_fail(err, errlen, -EPROTO, "relay: data after the %s stream's CLOSE",
 			    rx_dir(r));
 	}
 	r->rx_ended = true;
@@ -896,10 +862,10 @@ static int rx_check(struct mosctl_relay *r, const uint8_t *pt, size_t len, uint8
 	char why[80];
 
 	if (record_problem(r->home, pt[0], pt + 1, len - 1, r->rx_eofs, why, sizeof(why)))
-		return fail(err, errlen, -EPROTO, "relay: %s record %llu: %s", rx_dir(r),
+		return mosctl_fail(err, errlen, -EPROTO, "relay: %s record %llu: %s", rx_dir(r),
 			    (unsigned long long)r->rx_recs, why);
 	if (tag != want)
-		return fail(err, errlen, -EPROTO, "relay: %s record %llu (%s) carries the tag %s",
+		return mosctl_fail(err, errlen, -EPROTO, "relay: %s record %llu (%s) carries the tag %s",
 			    rx_dir(r), (unsigned long long)r->rx_recs, type_name(pt[0]),
 			    tag_name(tag));
 	return 0;
@@ -914,7 +880,7 @@ static int do_recv(struct mosctl_relay *r, uint8_t *type, void *buf, size_t *len
 	int rc;
 
 	if (r->rx_err)
-		return fail(err, errlen, r->rx_err, "relay: the %s stream failed before",
+		return mosctl_fail(err, errlen, r->rx_err, "relay: the %s stream failed before",
 			    rx_dir(r));
 	if (r->rx_ended)
 		return 1;
@@ -945,7 +911,7 @@ int mosctl_relay_recv(struct mosctl_relay *r, uint8_t *type, void *buf, size_t c
 	if (not_ready(r, err, errlen))
 		return -EINVAL;
 	if (cap < MOSCTL_RELAY_CHUNK)
-		return fail(err, errlen, -EINVAL,
+		return mosctl_fail(err, errlen, -EINVAL,
 			    "relay: a receive buffer of %zu bytes (%d needed)", cap,
 			    MOSCTL_RELAY_CHUNK);
 	return sticky(&r->rx_err, do_recv(r, type, buf, len, err, errlen));

@@ -308,6 +308,42 @@ $exited" <<- EOF
 	unload_mosix
 }
 
+# JOB_WHERE is for a job that runs elsewhere (its keeper's report): every other
+# request is refused with the reason and a log line, and changes nothing
+t_job_where_refuses_a_job_that_runs_here_or_ended_and_changes_nothing() {
+	up 1
+	start_sleep nobody
+	local running="home 1 num 1 where 1 pid $SLEEP_PID uid 65534 state running status - name j cmd c"
+	batch "OK home 1 num 1
+EBUSY the job runs here: only a move changes that
+EBUSY the job runs here: only a move changes that
+ENOENT no such job
+EINVAL the PE is out of range
+EINVAL the PE is out of range
+EINVAL missing MOSIX_A_JOB_NUM
+EINVAL missing MOSIX_A_JOB_WHERE
+$running
+OK
+EALREADY the job has exited" <<- EOF
+		job-add $SLEEP_PID 65534 j c
+		job-where 1 2
+		job-where 1 1
+		job-where 9 2
+		job-where 1 0
+		job-where 1 65536
+		job-where - 2
+		job-where 1 -
+		jobs --no-age
+		job-exit 1 0
+		job-where 1 2
+	EOF
+	dmesg | grep -q "job where: 1 refused: the job runs here: only a move changes that (-16)" ||
+		fail "no log line for the refusal: $(dmesg | grep 'job where' | tail -n 3)"
+	# an unprivileged caller is refused by the family (admin only)
+	as "${NOBODY[@]}" -- EPERM <<< "job-where 1 2"
+	unload_mosix
+}
+
 t_job_killed_without_job_exit_reads_exited_without_status() {
 	up 1
 	start_sleep
