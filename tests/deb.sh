@@ -249,15 +249,26 @@ completes() {
 		exit $bad' "$1"
 }
 
-mosctl_runs() {	# $1: work dir (mosctl extracted)
-	local r=$1/mosctl/root bad=0 v
-	v=$("$r/usr/sbin/mosctl" --version 2>&1)
+mosctl_runs() {	# $1: release, $2: work dir (mosctl extracted)
+	local rel=$1 w=$2 bad=0 v at=$2
+	local -a pre=()
+	# trixie's mosctl needs trixie's libc: it runs in the chroot, on a copy
+	if [ "$rel" != "$host_release" ]; then
+		at=/build/mosix-deb/run-$rel
+		rm -rf "${chroot_dir:?}$at" && mkdir -p "$chroot_dir$at" && cp -a "$w/mosctl" "$chroot_dir$at/" ||
+			{ echo "cannot copy the package's files into the chroot"; return 1; }
+		w=$chroot_dir$at
+		pre=(in_chroot)
+	fi
+	local r=$at/mosctl/root
+	v=$("${pre[@]}" "$r/usr/sbin/mosctl" --version 2>&1)
 	[ "$v" = "mosctl $version" ] || { echo "mosctl --version: \"$v\", not \"mosctl $version\""; bad=1; }
-	"$r/usr/sbin/mosctl" setpe -c -f "$r/etc/mosix/mosix.map" || { echo "the example map (as shipped) is refused"; bad=1; }
-	sed 's/^#\([0-9]\)/\1/' "$r/etc/mosix/mosix.map" > "$1/map.uncommented"
-	"$r/usr/sbin/mosctl" setpe -c -f "$1/map.uncommented" ||
+	"${pre[@]}" "$r/usr/sbin/mosctl" setpe -c -f "$r/etc/mosix/mosix.map" || { echo "the example map (as shipped) is refused"; bad=1; }
+	sed 's/^#\([0-9]\)/\1/' "$w/mosctl/root/etc/mosix/mosix.map" > "$w/map.uncommented"
+	"${pre[@]}" "$r/usr/sbin/mosctl" setpe -c -f "$at/map.uncommented" ||
 		{ echo "the example map with its example lines uncommented is refused"; bad=1; }
-	completes "$r/usr/share/bash-completion/completions/mosctl" || bad=1
+	completes "$w/mosctl/root/usr/share/bash-completion/completions/mosctl" || bad=1
+	[ "$at" = "$2" ] || rm -rf "${chroot_dir:?}$at"
 	return "$bad"
 }
 
@@ -295,7 +306,7 @@ for r in "${releases[@]}"; do
 	check "$r: mosix-dkms: the module's sources and dkms.conf, nothing else" dkms_contents "$d" "$w"
 	check "$r: mosctl: binary, unit, man page, completion, example map, state dir; dependencies; unit not enabled" \
 		mosctl_contents "$d" "$w"
-	check "$r: the packaged mosctl runs, the example map validates, the bash completion completes" mosctl_runs "$w"
+	check "$r: the packaged mosctl runs, the example map validates, the bash completion completes" mosctl_runs "$r" "$w"
 	check "$r: lintian --fail-on warning,error (.changes: .dsc, both .debs)" lintian_of "$r" "$d"
 done
 
