@@ -953,6 +953,55 @@ int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *name,
 	return err;
 }
 
+/*
+ * How far a move from here is, as its helper says: passed on to whoever
+ * listens (mosctl migrate), nothing in the move changes. Only while the
+ * source streams (the dump, the stream, the target's restore).
+ */
+int mosix_mig_progress(u32 portid, u64 id, u32 phase, u64 done, u64 total,
+		       struct netlink_ext_ack *extack)
+{
+	const char *reason = NULL;
+	struct mosix_mig_progress p = {
+		.id = id, .phase = phase, .done = done, .total = total,
+	};
+	struct mig *g;
+	int err = 0;
+
+	mutex_lock(&moves_lock);
+	if (!is_helper(portid, &reason)) {
+		err = -EPERM;
+		goto unlock;
+	}
+	g = find_move(id, 0);
+	if (!g || g->m.role != MOSIX_MIG_SOURCE) {
+		reason = g ? "that report is for the other end of a move" : "no such move";
+		err = g ? -EINVAL : -ENOENT;
+	} else if (g->m.state != MOSIX_MIG_S_STREAMING) {
+		reason = "the move is past that step";
+		err = -EALREADY;
+	} else if (done > total) {
+		reason = "more bytes done than in all";
+		err = -EINVAL;
+	} else {
+		p.home = g->m.home_pe;
+		p.num = g->m.job_num;
+		p.uid = g->m.uid;
+		p.to = g->m.peer_pe;
+	}
+unlock:
+	mutex_unlock(&moves_lock);
+	if (err) {
+		if (extack)
+			extack->_msg = reason;
+		pr_info_ratelimited("mig: progress on move %016llx refused: %s (%d)\n",
+				    id, reason, err);
+		return err;
+	}
+	mosix_event_mig_progress(&p);
+	return 0;
+}
+
 /* the move's key, once, to the registered helper (the kernel's copy is wiped) */
 int mosix_mig_take_key(u32 portid, u64 id, u8 *key, struct netlink_ext_ack *extack)
 {

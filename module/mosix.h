@@ -188,6 +188,14 @@ struct mosix_mig_done {
 	u32 duration_us;
 };
 
+/* a MOSIX_EVENT_MIG_PROGRESS event */
+struct mosix_mig_progress {
+	u64 id;
+	u32 home, num, uid, to;
+	u32 phase;
+	u64 done, total;
+};
+
 int mosix_mig_init(void);
 void mosix_mig_exit(void);
 int mosix_mig_request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
@@ -196,6 +204,8 @@ int mosix_mig_set_helper(u32 portid, u16 port, bool criu, const char *why);
 bool mosix_mig_helper_state(u16 *port, bool *criu);
 int mosix_mig_report(u32 portid, u64 id, u32 what, u32 pid, const char *name,
 		     const char *cmd, const char *text, struct netlink_ext_ack *extack);
+int mosix_mig_progress(u32 portid, u64 id, u32 phase, u64 done, u64 total,
+		       struct netlink_ext_ack *extack);
 int mosix_mig_take_key(u32 portid, u64 id, u8 *key, struct netlink_ext_ack *extack);
 void mosix_mig_deliver(const struct mosix_mig_msg *m);
 int mosix_mig_start(void);
@@ -269,6 +279,7 @@ void mosix_event_stage(enum mosix_event_kind kind, enum mosix_event_op op,
 void mosix_event_state(enum mosix_state state, u32 pe);
 void mosix_event_job_exited(u32 home, u32 num, u32 uid, u32 status);
 void mosix_event_mig_done(const struct mosix_mig_done *d);
+void mosix_event_mig_progress(const struct mosix_mig_progress *p);
 int mosix_netlink_mig_work(u32 portid, const struct mosix_mig_work_req *w);
 int mosix_netlink_init(void);
 void mosix_netlink_exit(void);

@@ -77,6 +77,10 @@ static struct nla_policy mig_report_policy[MOSIX_A_MAX + 1] __ro_after_init = {
 	[MOSIX_A_JOB_CMD] = { .type = NLA_NUL_STRING,
 			      .len = MOSIX_JOB_CMD_MAX - 1 },
 	[MOSIX_A_MIG_TEXT] = { .type = NLA_NUL_STRING, .len = MIG_TEXT_MAX },
+	[MOSIX_A_MIG_PHASE] = NLA_POLICY_RANGE(NLA_U32, MOSIX_MIG_PHASE_DUMPING,
+					       __MOSIX_MIG_PHASE_END - 1),
+	[MOSIX_A_MIG_DONE_BYTES] = { .type = NLA_U64 },
+	[MOSIX_A_MIG_TOTAL_BYTES] = { .type = NLA_U64 },
 };
 
 /* MIG_KEY: the move */
@@ -201,6 +205,28 @@ void mosix_event_mig_done(const struct mosix_mig_done *d)
 	    nla_put_u32(msg, MOSIX_A_MIG_REASON, d->reason) ||
 	    nla_put_u32(msg, MOSIX_A_EVENT_ERRNO, d->err) ||
 	    nla_put_u32(msg, MOSIX_A_EVENT_DURATION_US, d->duration_us)) {
+		nlmsg_free(msg);
+		return;
+	}
+	send_event(msg, hdr);
+}
+
+void mosix_event_mig_progress(const struct mosix_mig_progress *p)
+{
+	void *hdr;
+	struct sk_buff *msg = new_event(&hdr);
+
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, MOSIX_A_EVENT_KIND, MOSIX_EVENT_MIG_PROGRESS) ||
+	    nla_put_u64_64bit(msg, MOSIX_A_MIG_ID, p->id, MOSIX_A_PAD) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_HOME, p->home) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_NUM, p->num) ||
+	    nla_put_u32(msg, MOSIX_A_JOB_UID, p->uid) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_TO, p->to) ||
+	    nla_put_u32(msg, MOSIX_A_MIG_PHASE, p->phase) ||
+	    nla_put_u64_64bit(msg, MOSIX_A_MIG_DONE_BYTES, p->done, MOSIX_A_PAD) ||
+	    nla_put_u64_64bit(msg, MOSIX_A_MIG_TOTAL_BYTES, p->total, MOSIX_A_PAD)) {
 		nlmsg_free(msg);
 		return;
 	}
@@ -718,6 +744,17 @@ static int mig_report_doit(struct sk_buff *skb, struct genl_info *info)
 	if (nla_get_u32(a[MOSIX_A_MIG_REPORT]) == MOSIX_MIG_REPORT_RESTORED &&
 	    attr_missing(info, MOSIX_A_JOB_PID, "missing MOSIX_A_JOB_PID"))
 		return -EINVAL;
+	if (nla_get_u32(a[MOSIX_A_MIG_REPORT]) == MOSIX_MIG_REPORT_PROGRESS) {
+		if (attr_missing(info, MOSIX_A_MIG_PHASE, "missing MOSIX_A_MIG_PHASE"))
+			return -EINVAL;
+		return mosix_mig_progress(info->snd_portid, nla_get_u64(a[MOSIX_A_MIG_ID]),
+					  nla_get_u32(a[MOSIX_A_MIG_PHASE]),
+					  a[MOSIX_A_MIG_DONE_BYTES] ?
+					  nla_get_u64(a[MOSIX_A_MIG_DONE_BYTES]) : 0,
+					  a[MOSIX_A_MIG_TOTAL_BYTES] ?
+					  nla_get_u64(a[MOSIX_A_MIG_TOTAL_BYTES]) : 0,
+					  info->extack);
+	}
 	return mosix_mig_report(info->snd_portid, nla_get_u64(a[MOSIX_A_MIG_ID]),
 				nla_get_u32(a[MOSIX_A_MIG_REPORT]),
 				a[MOSIX_A_JOB_PID] ? nla_get_u32(a[MOSIX_A_JOB_PID]) : 0,

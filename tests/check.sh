@@ -91,6 +91,7 @@ record() {	# record NAME STATUS [LOG]
 		passed=$((passed + 1)); say "ok - $1"
 	else
 		failed=$((failed + 1)); say "not ok - $1${3:+ (log: $3)}"
+		fail_list+=("$1")
 		[ -n "${3:-}" ] && [ -f "$3" ] && tail -n 20 "$3" | sed 's/^/#   /'
 	fi
 }
@@ -100,8 +101,10 @@ before_deadline() {
 	record "$1 (not run: deadline of $CHECK_DEADLINE_MIN min passed)" 1
 	return 1
 }
-# phase times, printed as a table at the end
+# phase times, printed as a table at the end, and the failures after it (a CI log's
+# tail is all some readers get)
 times=()
+fail_list=()
 timed() { times+=("$(printf '%-72s %5ds' "$1" "$2")"); }
 since() { echo $(( $(date +%s) - $1 )); }
 
@@ -112,7 +115,7 @@ tally() {
 	t_ok=0 t_nok=0 t_skip=0
 	while IFS= read -r line; do
 		case $line in
-		"not ok "*) t_nok=$((t_nok + 1)) ;;
+		"not ok "*) t_nok=$((t_nok + 1)); fail_list+=("${1##*/}: ${line#not ok }") ;;
 		"ok "*)
 			if [[ ${line,,} =~ \#[[:space:]]*skip ]]; then
 				allowed=
@@ -123,6 +126,7 @@ tally() {
 					t_ok=$((t_ok + 1))
 				else
 					t_nok=$((t_nok + 1)) t_skip=$((t_skip + 1))
+					fail_list+=("${1##*/}: skipped: ${line#ok }")
 					say "not ok (skipped: counts as failed) - ${line#ok }"
 				fi
 			else
@@ -510,10 +514,13 @@ failure_digest() {
 		done
 	done
 }
-failure_digest 2> /dev/null | head -n 40
-
 timed "total" "$(since "$t0")"
 echo "time per phase:"
 printf '  %s\n' "${times[@]}"
+if [ "$failed" != 0 ]; then
+	failure_digest 2> /dev/null | head -n 30
+	echo "the failures (${#fail_list[@]}; the first 25):"
+	printf '%s\n' "${fail_list[@]}" | head -n 25 | cut -c 1-160 | sed 's/^/  /'
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -926,6 +926,34 @@ START_TEST(test_progress_and_send_bound)
 }
 END_TEST
 
+/* the test hook: the byte at flip_at goes out inverted, the receiver refuses it */
+START_TEST(test_flip_at)
+{
+	struct imgstream_opts o = { 0 };
+	struct buf b;
+	char err[256];
+	size_t len;
+
+	b = small_stream();
+	len = b.len;
+	free(b.p);
+	for (uint64_t at = IMGSTREAM_HEADER_LEN; at < len; at++) {
+		o.flip_at = at;
+		b = send_src(&o, NULL);
+		ck_assert_uint_eq(b.len, len);
+		ck_assert_msg(recv_buf(b.p, b.len, key, MOVE, 100, NULL, err, sizeof(err)) < 0,
+			      "flip at %llu: accepted", (unsigned long long)at);
+		ck_dir_empty(dst);
+		free(b.p);
+	}
+	/* past the end: nothing flipped */
+	o.flip_at = len;
+	b = send_src(&o, NULL);
+	ck_assert_int_eq(recv_buf(b.p, b.len, key, MOVE, 100, NULL, err, sizeof(err)), 0);
+	free(b.p);
+}
+END_TEST
+
 /* a receiver gone: -EPIPE from the sender, not a SIGPIPE that kills it */
 START_TEST(test_sender_peer_gone)
 {
@@ -978,6 +1006,7 @@ Suite *imgstream_suite(void)
 	tcase_add_test(tx, test_sorted_and_deterministic);
 	tcase_add_test(tx, test_progress_and_send_bound);
 	tcase_add_test(tx, test_sender_peer_gone);
+	tcase_add_test(tx, test_flip_at);
 	suite_add_tcase(s, rt);
 	suite_add_tcase(s, rx);
 	suite_add_tcase(s, tx);

@@ -409,6 +409,86 @@ START_TEST(test_event_mig_done)
 }
 END_TEST
 
+START_TEST(test_event_mig_progress)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = job_msg(buf, MOSIX_CMD_EVENT);
+	struct mosctl_event ev;
+	struct mosctl_event_printer p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	mnl_attr_put_u32(nlh, MOSIX_A_EVENT_KIND, MOSIX_EVENT_MIG_PROGRESS);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_HOME, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, 7);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_UID, 1000);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_TO, 3);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_PHASE, MOSIX_MIG_PHASE_STREAMING);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, 0xabcdef0123456789ULL);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_DONE_BYTES, 24 << 20);
+	/* without its total, refused */
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_TOTAL_BYTES, 67108864 + 700000);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), 0);
+	ck_assert(ev.has_mig);
+	ck_assert_uint_eq(ev.mig_phase, MOSIX_MIG_PHASE_STREAMING);
+	ck_assert_uint_eq(ev.mig_done, 24 << 20);
+	f = open_memstream(&text, &len);
+	mosctl_event_printer_init(&p, f, 0);
+	mosctl_event_print(&p, &ev);
+	mosctl_event_printer_init(&p, f, MOSCTL_EVENTS_JSON);
+	mosctl_event_print(&p, &ev);
+	fclose(f);
+	ck_assert_str_eq(text, "job 1.7 (uid 1000) to node 3: streaming 24.0 of 64.7 MiB\n"
+		"{\"event\":\"mig-progress\",\"job\":\"1.7\",\"uid\":1000,"
+		"\"move\":\"abcdef0123456789\",\"to\":3,\"phase\":\"streaming\","
+		"\"done_bytes\":25165824,\"total_bytes\":67808864}\n");
+	free(text);
+}
+END_TEST
+
+/* more done than in all is no progress anyone can show */
+START_TEST(test_event_mig_progress_rejects)
+{
+	char buf[512] = { 0 };
+	struct nlmsghdr *nlh = job_msg(buf, MOSIX_CMD_EVENT);
+	struct mosctl_event ev;
+
+	mnl_attr_put_u32(nlh, MOSIX_A_EVENT_KIND, MOSIX_EVENT_MIG_PROGRESS);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_HOME, 1);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_NUM, 7);
+	mnl_attr_put_u32(nlh, MOSIX_A_JOB_UID, 1000);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_TO, 3);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_PHASE, MOSIX_MIG_PHASE_STREAMING);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, 1);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_DONE_BYTES, 11);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_TOTAL_BYTES, 10);
+	ck_assert_int_eq(mosctl_event_parse(nlh, &ev), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_fmt_progress)
+{
+	char buf[96];
+
+	ck_assert_str_eq(mosctl_fmt_progress(buf, sizeof(buf), MOSIX_MIG_PHASE_DUMPING, 0, 0, 0),
+			 "dumping");
+	ck_assert_str_eq(mosctl_fmt_progress(buf, sizeof(buf), MOSIX_MIG_PHASE_RESTORING, 9, 9, 5),
+			 "restoring");
+	ck_assert_str_eq(mosctl_fmt_progress(buf, sizeof(buf), 99, 0, 0, 0), "unknown");
+	ck_assert_str_eq(mosctl_fmt_progress(buf, sizeof(buf), MOSIX_MIG_PHASE_STREAMING, 0,
+					     1 << 20, 0), "streaming 0.0 of 1.0 MiB");
+	/* rounded to the nearest tenth */
+	ck_assert_str_eq(mosctl_fmt_progress(buf, sizeof(buf), MOSIX_MIG_PHASE_STREAMING,
+					     (1 << 20) + 52429, 64ULL << 20, 3 << 19),
+			 "streaming 1.1 of 64.0 MiB, 1.5 MiB/s");
+	/* a short buffer: cut, still a string */
+	ck_assert_str_eq(mosctl_fmt_progress(buf, 10, MOSIX_MIG_PHASE_STREAMING, 0, 1 << 20, 0),
+			 "streaming");
+}
+END_TEST
+
 /* mosctl migrate refuses what is not a job and a node before it asks the kernel */
 START_TEST(test_migrate_usage)
 {
@@ -514,6 +594,9 @@ Suite *jobs_suite(void)
 	tcase_add_loop_test(nl, test_parse_job, 0, NR_JOB_CASES);
 	tcase_add_test(nl, test_event_job_exited);
 	tcase_add_test(nl, test_event_mig_done);
+	tcase_add_test(nl, test_event_mig_progress);
+	tcase_add_test(nl, test_event_mig_progress_rejects);
+	tcase_add_test(nl, test_fmt_progress);
 	tcase_add_test(req, test_migrate_usage);
 	suite_add_tcase(s, nl);
 	tcase_add_test(out, test_wait_status_text_and_exit);

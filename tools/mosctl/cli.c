@@ -130,13 +130,17 @@ static const struct command commands[] = {
 		.summary = "print the module's events as they happen, until interrupted",
 		.usage = "monitor [--json]",
 		.help = "  --json           one JSON object per line: event (stage-begin,\n"
-			"                   stage-done, stage-failed, stage-undone, state), op\n"
-			"                   (bringup, shutdown, none), stage, duration_us, errno,\n"
-			"                   error, state, pe; absent fields are left out\n"
+			"                   stage-done, stage-failed, stage-undone, state,\n"
+			"                   job-exited, mig-done, mig-progress), op (bringup,\n"
+			"                   shutdown, none), stage, duration_us, errno, error,\n"
+			"                   state, pe; job, uid, wait_status; move, from, to,\n"
+			"                   moved, reason; phase, done_bytes, total_bytes;\n"
+			"                   absent fields are left out\n"
 			"  -h, --help       show this help\n"
 			"\n"
-			"Streams the stages of every bring-up and shutdown and every state\n"
-			"change; SIGINT or SIGTERM ends it (exit 0).\n",
+			"Streams the stages of every bring-up and shutdown, every state\n"
+			"change, jobs' ends, and moves' progress and ends; SIGINT or SIGTERM\n"
+			"ends it (exit 0).\n",
 	},
 	{
 		.name = "start",

@@ -37,6 +37,8 @@ const char *mosctl_event_kind_name(uint32_t kind)
 		return "job-exited";
 	case MOSIX_EVENT_MIG_DONE:
 		return "mig-done";
+	case MOSIX_EVENT_MIG_PROGRESS:
+		return "mig-progress";
 	default:
 		return "unknown";
 	}
@@ -237,6 +239,29 @@ int mosctl_event_parse(const struct nlmsghdr *nlh, struct mosctl_event *ev)
 		ev->mig_id = mnl_attr_get_u64(id);
 		ev->has_mig = true;
 	}
+	if (ev->kind == MOSIX_EVENT_MIG_PROGRESS) {
+		const struct nlattr *id = a.tb[MOSIX_A_MIG_ID];
+		const struct nlattr *done = a.tb[MOSIX_A_MIG_DONE_BYTES];
+		const struct nlattr *total = a.tb[MOSIX_A_MIG_TOTAL_BYTES];
+		bool h, n, u, t, ph;
+
+		if (event_u32(a.tb[MOSIX_A_JOB_HOME], &ev->job_home, &h) ||
+		    event_u32(a.tb[MOSIX_A_JOB_NUM], &ev->job_num, &n) ||
+		    event_u32(a.tb[MOSIX_A_JOB_UID], &ev->job_uid, &u) ||
+		    event_u32(a.tb[MOSIX_A_MIG_TO], &ev->mig_to, &t) ||
+		    event_u32(a.tb[MOSIX_A_MIG_PHASE], &ev->mig_phase, &ph) ||
+		    !h || !n || !u || !t || !ph || !id || !done || !total ||
+		    mnl_attr_validate(id, MNL_TYPE_U64) < 0 ||
+		    mnl_attr_validate(done, MNL_TYPE_U64) < 0 ||
+		    mnl_attr_validate(total, MNL_TYPE_U64) < 0)
+			return -EBADMSG;
+		ev->mig_id = mnl_attr_get_u64(id);
+		ev->mig_done = mnl_attr_get_u64(done);
+		ev->mig_total = mnl_attr_get_u64(total);
+		if (ev->mig_done > ev->mig_total)
+			return -EBADMSG;
+		ev->has_mig = true;
+	}
 	if (a.tb[MOSIX_A_EVENT_STAGE]) {
 		const struct nlattr *s = a.tb[MOSIX_A_EVENT_STAGE];
 		const char *name;
@@ -280,6 +305,50 @@ int mosctl_events_dispatch(const void *buf, size_t len, uint16_t family,
 
 /* --- rendering ------------------------------------------------------------- */
 
+const char *mosctl_mig_phase_name(uint32_t phase)
+{
+	switch (phase) {
+	case MOSIX_MIG_PHASE_DUMPING:
+		return "dumping";
+	case MOSIX_MIG_PHASE_STREAMING:
+		return "streaming";
+	case MOSIX_MIG_PHASE_RESTORING:
+		return "restoring";
+	default:
+		return "unknown";
+	}
+}
+
+/* MiB with one decimal, from bytes */
+static void mib(char *buf, size_t size, uint64_t bytes)
+{
+	uint64_t tenths = (bytes * 10 + (1 << 19)) >> 20;
+
+	snprintf(buf, size, "%" PRIu64 ".%" PRIu64, tenths / 10, tenths % 10);
+}
+
+char *mosctl_fmt_progress(char *buf, size_t size, uint32_t phase, uint64_t done,
+			  uint64_t total, uint64_t rate)
+{
+	char d[32], t[32];
+
+	if (phase != MOSIX_MIG_PHASE_STREAMING) {
+		snprintf(buf, size, "%s", mosctl_mig_phase_name(phase));
+		return buf;
+	}
+	mib(d, sizeof(d), done);
+	mib(t, sizeof(t), total);
+	if (rate) {
+		char r[32];
+
+		mib(r, sizeof(r), rate);
+		snprintf(buf, size, "streaming %s of %s MiB, %s MiB/s", d, t, r);
+	} else {
+		snprintf(buf, size, "streaming %s of %s MiB", d, t);
+	}
+	return buf;
+}
+
 void mosctl_event_printer_init(struct mosctl_event_printer *p, FILE *f,
 			       unsigned int flags)
 {
@@ -304,7 +373,7 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 
 	fputs("{\"event\":", f);
 	mosctl_json_str(f, mosctl_event_kind_name(ev->kind));
-	if (ev->kind > MOSIX_EVENT_MIG_DONE || ev->kind == MOSIX_EVENT_UNSPEC)
+	if (ev->kind > MOSIX_EVENT_MIG_PROGRESS || ev->kind == MOSIX_EVENT_UNSPEC)
 		fprintf(f, ",\"kind\":%" PRIu32, ev->kind);
 	if (ev->has_op) {
 		fputs(",\"op\":", f);
@@ -331,7 +400,14 @@ static void print_json(FILE *f, const struct mosctl_event *ev)
 		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
 			",\"wait_status\":%" PRIu32, ev->job_home, ev->job_num,
 			ev->job_uid, ev->job_status);
-	if (ev->has_mig) {
+	if (ev->has_mig && ev->kind == MOSIX_EVENT_MIG_PROGRESS) {
+		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
+			",\"move\":\"%016" PRIx64 "\",\"to\":%" PRIu32 ",\"phase\":", ev->job_home,
+			ev->job_num, ev->job_uid, ev->mig_id, ev->mig_to);
+		mosctl_json_str(f, mosctl_mig_phase_name(ev->mig_phase));
+		fprintf(f, ",\"done_bytes\":%" PRIu64 ",\"total_bytes\":%" PRIu64,
+			ev->mig_done, ev->mig_total);
+	} else if (ev->has_mig) {
 		fprintf(f, ",\"job\":\"%" PRIu32 ".%" PRIu32 "\",\"uid\":%" PRIu32
 			",\"move\":\"%016" PRIx64 "\",\"from\":%" PRIu32 ",\"to\":%" PRIu32
 			",\"moved\":%s,\"reason\":", ev->job_home, ev->job_num,
@@ -445,6 +521,16 @@ void mosctl_event_print(struct mosctl_event_printer *p,
 			fprintf(f, " (%s)", mosctl_fmt_duration(buf, sizeof(buf),
 								ev->duration_us));
 		fputc('\n', f);
+		break;
+	}
+	case MOSIX_EVENT_MIG_PROGRESS: {
+		char buf[96];
+
+		mosctl_event_printer_end(p);
+		fprintf(f, "job %" PRIu32 ".%" PRIu32 " (uid %" PRIu32 ") to node %" PRIu32 ": %s\n",
+			ev->job_home, ev->job_num, ev->job_uid, ev->mig_to,
+			mosctl_fmt_progress(buf, sizeof(buf), ev->mig_phase, ev->mig_done,
+					    ev->mig_total, 0));
 		break;
 	}
 	default:

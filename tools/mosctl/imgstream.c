@@ -258,6 +258,9 @@ static int tx_record(struct tx *t, size_t len, uint8_t tag, char *err, size_t er
 
 	SS(push)(&t->ss, t->wire + 4, &clen, t->pt, len, t->clear, sizeof(t->clear), tag);
 	put_be32(t->wire, (uint32_t)clen);
+	if (t->opts && t->opts->flip_at >= t->st->wire_bytes &&
+	    t->opts->flip_at < t->st->wire_bytes + 4 + clen)
+		t->wire[t->opts->flip_at - t->st->wire_bytes] ^= 0xff;
 	rc = write_all(t->fd, t->wire, 4 + (size_t)clen, &t->nosock);
 	if (rc)
 		return mosctl_fail(err, errlen, rc, "stream: cannot send: %s", strerror(-rc));

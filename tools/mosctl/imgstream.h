@@ -96,6 +96,11 @@ struct imgstream_opts {
 	void *arg;
 	/* not 0: refuse (-EFBIG, nothing sent) a directory of more file data */
 	uint64_t max_bytes;
+	/*
+	 * A test hook: not 0, the byte at wire offset flip_at (past the
+	 * header) goes out inverted, as a fault on the way would alter it.
+	 */
+	uint64_t flip_at;
 };
 
 /*

@@ -4,7 +4,9 @@
  * a job (MOSIX_CMD_MIGRATE) and waits for the move's end, the
  * MOSIX_EVENT_MIG_DONE event with the move's id: it listens before it asks,
  * so the end cannot slip by. Exit status 0: the job moved; 1: it stayed
- * where it was (the line printed says why); 2: usage.
+ * where it was (the line printed says why); 2: usage. A move that takes
+ * longer than a second shows how far it is on stderr, when that is a
+ * terminal (the MOSIX_EVENT_MIG_PROGRESS events of the move).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,25 +17,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include "mosctl.h"
 #include "mosix_job.h"
 #include "mosix_mig_wire.h"
 
+/* a progress line appears once a move took this long */
+#define PROGRESS_AFTER_MS	1000
+#define PROGRESS_REDRAW_MS	250
+
 struct mig_wait {
 	uint64_t id;
 	bool done;
 	struct mosctl_event ev;
+	/* the progress the helper reported, and the stream's start for its rate */
+	uint32_t phase, to;
+	uint64_t done_bytes, total_bytes;
+	int64_t stream_start_ms;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void mig_event_cb(const struct mosctl_event *ev, void *data)
 {
 	struct mig_wait *w = data;
 
-	if (ev->has_mig && ev->mig_id == w->id && !w->done) {
+	if (!ev->has_mig || ev->mig_id != w->id || w->done)
+		return;
+	if (ev->kind == MOSIX_EVENT_MIG_PROGRESS) {
+		if (ev->mig_phase == MOSIX_MIG_PHASE_STREAMING && !w->stream_start_ms)
+			w->stream_start_ms = now_ms();
+		w->phase = ev->mig_phase;
+		w->to = ev->mig_to;
+		w->done_bytes = ev->mig_done;
+		w->total_bytes = ev->mig_total;
+	} else if (ev->kind == MOSIX_EVENT_MIG_DONE) {
 		w->ev = *ev;
 		w->done = true;
 	}
+}
+
+/* the progress line, redrawn in place: "job 1.7 to node 2: streaming ... (2.1 s)" */
+static void draw_progress(const struct mig_wait *w, const char *id, int64_t elapsed_ms)
+{
+	char what[96];
+	uint64_t rate = 0;
+	int64_t streamed_ms = w->stream_start_ms ? now_ms() - w->stream_start_ms : 0;
+
+	if (w->phase == MOSIX_MIG_PHASE_STREAMING && streamed_ms > 0)
+		rate = w->done_bytes * 1000 / (uint64_t)streamed_ms;
+	if (w->phase)
+		mosctl_fmt_progress(what, sizeof(what), w->phase, w->done_bytes, w->total_bytes, rate);
+	else
+		snprintf(what, sizeof(what), "starting");
+	fprintf(stderr, "\r\033[Kjob %s: %s (%" PRId64 ".%" PRId64 " s)", id, what,
+		elapsed_ms / 1000, elapsed_ms % 1000 / 100);
+	fflush(stderr);
 }
 
 /* why a job stayed, as a user reads it */
@@ -99,33 +146,54 @@ static void on_interrupt(int sig)
 static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id)
 {
 	struct pollfd pfd = { mnl_socket_get_fd(ev->sock), POLLIN, 0 };
+	bool tty = isatty(STDERR_FILENO), drawn = false;
+	int64_t start = now_ms();
+	int rc = 0;
 
 	while (!w->done) {
+		int64_t elapsed = now_ms() - start;
 		int err;
 
+		if (tty && elapsed >= PROGRESS_AFTER_MS) {
+			draw_progress(w, id, elapsed);
+			drawn = true;
+		}
 		if (interrupted) {
+			if (drawn)
+				fputs("\r\033[K", stderr);
 			mosctl_err("migrate: interrupted; the move of job %s goes on (mosctl ps shows where it runs)",
 				   id);
 			return -1;
 		}
-		if (poll(&pfd, 1, -1) < 0) {
+		err = poll(&pfd, 1, tty ? PROGRESS_REDRAW_MS : -1);
+		if (err < 0) {
 			if (errno == EINTR)
 				continue;
 			mosctl_err("migrate: %s", strerror(errno));
-			return -1;
+			rc = -1;
+			break;
 		}
+		if (!err)
+			continue;
 		err = mosctl_nl_recv_events(ev, mig_event_cb, w);
 		if (err == -ENOBUFS) {
+			/* (a progress event lost is no matter; the end lost is) */
+			if (drawn)
+				fputs("\r\033[K", stderr);
 			mosctl_err("migrate: events were lost; see mosctl ps for where job %s runs",
 				   id);
 			return -1;
 		}
 		if (err < 0 && err != -EAGAIN) {
+			if (drawn)
+				fputs("\r\033[K", stderr);
 			mosctl_nl_perror(ev, "migrate: reading events", err);
 			return -1;
 		}
 	}
-	return 0;
+	if (drawn)
+		fputs("\r\033[K", stderr);
+	return rc;
 }
 
 int mosctl_cmd_migrate(int argc, char **argv)
@@ -135,7 +203,7 @@ int mosctl_cmd_migrate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_interrupt };
-	struct mig_wait w = { 0, false, { 0 } };
+	struct mig_wait w = { .id = 0 };
 	struct mosctl_nl ev, req;
 	uint32_t home, num, to;
 	const char *id, *where;

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +41,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <libmnl/libmnl.h>
@@ -52,14 +54,22 @@
 #define MIG_DIR		MOSCTL_RUN_DIR "/mig"
 #define MOVES_MAX	MOSIX_MIG_MOVES_MAX
 #define WORK_QUEUE	64
+/* a source told to resume has this long to end by itself (it may be mid-stream) */
+#define STOP_GRACE_MS	2000
+/* a stream that moves no byte for this long failed (a cut link, a peer gone) */
+#define STALL_S		30
+/* between two progress reports of a stream */
+#define PROGRESS_MS	250
 
 /* what a move's child tells the service (one datagram) */
 struct child_msg {
 	uint32_t report;	/* enum mosix_mig_report, 0: nothing to report */
-	uint32_t pid;
+	uint32_t pid;		/* with report 0: a restored copy held stopped, in cmd's folder */
 	char name[MOSIX_JOB_NAME_MAX];
 	char cmd[MOSIX_JOB_CMD_MAX];
 	char text[200];
+	uint32_t phase;		/* MOSIX_MIG_REPORT_PROGRESS: enum mosix_mig_phase */
+	uint64_t done, total;
 };
 
 /* what the service tells a move's child: one byte */
@@ -73,6 +83,11 @@ struct move {
 	uint8_t key[MOSIX_MIG_KEY_LEN];
 	pid_t child;			/* 0: none yet (a target waiting for its stream) */
 	int ctl;			/* to the child; -1: none */
+	bool reported;			/* the child said how its part ended */
+	bool decided;			/* the kernel's decision was passed on */
+	int64_t stop_at_ms;		/* a source told the decision: ended by then */
+	pid_t held;			/* a target's restored copy not reported yet */
+	char held_dir[MOSIX_JOB_CMD_MAX];	/* its init's folder (its cwd) */
 };
 
 static struct {
@@ -91,22 +106,79 @@ static struct {
 static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void slog(const char *fmt, ...)
 {
+	static const char pre[] = "mosctl helper: migration: ";
+	char line[600];
 	va_list ap;
+	int n;
 
+	/* one write: the service and its move processes share stderr */
+	memcpy(line, pre, sizeof(pre) - 1);
 	va_start(ap, fmt);
-	fputs("mosctl helper: migration: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	n = vsnprintf(line + sizeof(pre) - 1, sizeof(line) - sizeof(pre) - 1, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
 }
 
 /* ---- small file and process helpers ---- */
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Test hooks (tests/vm/cases/cluster-criu.sh), from the helper's environment:
+ * MOSCTL_MIG_TEST_PAUSE names the phases (receive, restore, hold) at which a
+ * move's process waits MOSCTL_MIG_TEST_PAUSE_S seconds (default 5), its pid in
+ * /run/mosix/test-pause.PHASE meanwhile, for a test to kill or cut it there;
+ * MOSCTL_MIG_TEST_FLIP=N sends the stream's byte N inverted.
+ */
+static void test_pause(const char *phase)
+{
+	const char *list = getenv("MOSCTL_MIG_TEST_PAUSE"), *secs;
+	char path[64], pid[16];
+	size_t len = strlen(phase);
+	const char *p;
+
+	for (p = list; p && (p = strstr(p, phase)); p += len)
+		if ((p == list || p[-1] == ',') && (!p[len] || p[len] == ','))
+			break;
+	if (!p)
+		return;
+	secs = getenv("MOSCTL_MIG_TEST_PAUSE_S");
+	snprintf(path, sizeof(path), "/run/mosix/test-pause.%s", phase);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	mosctl_write_file(path, pid, strlen(pid));
+	slog("test: paused at %s", phase);
+	sleep(secs ? (unsigned int)atoi(secs) : 5);
+	unlink(path);
+}
+
+static uint64_t test_flip_at(void)
+{
+	const char *v = getenv("MOSCTL_MIG_TEST_FLIP");
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* a folder of files (criu writes no deeper), or a file */
 static void remove_tree(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
 
+	if (!d && errno == ENOTDIR) {
+		unlink(path);
+		return;
+	}
 	if (d) {
 		while ((e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -369,7 +441,33 @@ struct source {
 	pid_t criu;
 	bool streamed, decided;
 	char decision;
+	int64_t progress_ms;	/* the last progress report's */
 };
+
+/* how far the move is, to the service (and on to the kernel and migrate) */
+static void source_progress(int ctl, uint32_t phase, uint64_t done, uint64_t total)
+{
+	struct child_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.report = MOSIX_MIG_REPORT_PROGRESS;
+	m.phase = phase;
+	m.done = done;
+	m.total = total;
+	send(ctl, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* the stream's progress: a few reports a second at most, and the last */
+static void on_stream_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct source *s = arg;
+	int64_t now = mono_ms();
+
+	if (done && done < total && now - s->progress_ms < PROGRESS_MS)
+		return;
+	s->progress_ms = now;
+	source_progress(s->ctl, MOSIX_MIG_PHASE_STREAMING, done, total);
+}
 
 /* criu runs an action script without arguments: a two-line one names the hook */
 static int write_hook_script(struct source *s)
@@ -465,8 +563,11 @@ static pid_t source_start_criu(struct source *s)
 	if (!p) {
 		char *argv[] = { "criu", "dump", "-t", pid, "-D", s->dir, "-o", s->log,
 				 "-v2", "--action-script", s->script, NULL };
+		char job[32];
 
+		snprintf(job, sizeof(job), "%" PRIu32 ".%" PRIu32, s->mv->w.home, s->mv->w.num);
 		setenv("MOSCTL_MIG_HOOK", s->hook, 1);
+		setenv("MOSCTL_MIG_JOB", job, 1);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -477,17 +578,26 @@ static pid_t source_start_criu(struct source *s)
 static void source_post_dump(struct source *s)
 {
 	struct imgstream_stats st = { 0, 0, 0 };
+	struct imgstream_opts o = { .flip_at = test_flip_at(), .progress = on_stream_progress,
+				    .arg = s };
+	struct timespec t0, t1;
 	char err[256];
+	unsigned int user_timeout = STALL_S * 1000;
+	int64_t us;
 	int fd, e;
 
-	fd = tcp_connect(&s->mv->w.peer, (uint16_t)s->mv->w.port, 30);
+	fd = tcp_connect(&s->mv->w.peer, (uint16_t)s->mv->w.port, STALL_S);
 	if (fd < 0) {
 		child_say(s->ctl, MOSIX_MIG_REPORT_DUMP_FAILED, 0, NULL, NULL,
 			  "cannot reach the target's helper: %s", strerror(-fd));
 		s->decision = DECIDE_RESUME;
 		return;
 	}
-	e = imgstream_send_dir(fd, s->dirfd, s->mv->key, s->mv->id, &st, err, sizeof(err));
+	/* data unacknowledged that long (a cut link): the stream fails */
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	e = imgstream_send_dir_opts(fd, s->dirfd, s->mv->key, s->mv->id, &o, &st, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	close(fd);
 	/* the images served: a resume needs none, the target has its own */
 	remove_tree(s->dir);
@@ -497,9 +607,13 @@ static void source_post_dump(struct source *s)
 		s->decision = DECIDE_RESUME;
 		return;
 	}
-	slog("move %016" PRIx64 ": streamed %" PRIu64 " files, %" PRIu64 " bytes",
-	     s->mv->id, st.files, st.bytes);
+	us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	slog("move %016" PRIx64 ": streamed %" PRIu64 " files, %" PRIu64 " bytes in %" PRId64
+	     " ms (%.1f MB/s)", s->mv->id, st.files, st.bytes, us / 1000,
+	     us > 0 ? (double)st.wire_bytes / (double)us : 0.0);
 	s->streamed = true;
+	source_progress(s->ctl, MOSIX_MIG_PHASE_RESTORING, st.bytes, st.bytes);
+	test_pause("hold");
 	s->decision = (char)child_decision(s->ctl, -1);
 	if (s->decision != DECIDE_COMMIT)
 		s->decision = DECIDE_RESUME;
@@ -527,6 +641,7 @@ static void __attribute__((noreturn)) source_child(const struct move *mv, int ct
 		child_say(ctl, MOSIX_MIG_REPORT_DUMP_FAILED, 0, NULL, NULL, "%s", why);
 		goto out;
 	}
+	source_progress(ctl, MOSIX_MIG_PHASE_DUMPING, 0, 0);
 	s.criu = source_start_criu(&s);
 	for (;;) {
 		struct pollfd p = { .fd = s.hook_fd, .events = POLLIN };
@@ -578,8 +693,15 @@ struct target {
 	int job_end[MOSCTL_RELAY_PIPES];	/* given to criu, for the job */
 	int our_end[MOSCTL_RELAY_PIPES];	/* the relay's */
 	pid_t init;
+	int init_fd;		/* a pidfd: signals never reach a recycled pid */
 	struct mosctl_relay r;
 };
+
+static void target_signal(const struct target *g, int sig)
+{
+	if (g->init_fd >= 0)
+		syscall(SYS_pidfd_send_signal, g->init_fd, sig, NULL, 0);
+}
 
 /* the stream, verified whole, then the ticket and names it carries */
 static int target_receive(struct target *g, char *why, size_t wsize)
@@ -697,6 +819,13 @@ static int target_restore(struct target *g, char *why, size_t wsize)
 		snprintf(why, wsize, "criu restored the job but wrote no pid");
 		return -1;
 	}
+	/* (held stopped by criu: it cannot have ended and been reaped) */
+	g->init_fd = (int)syscall(SYS_pidfd_open, g->init, 0);
+	if (g->init_fd < 0) {
+		snprintf(why, wsize, "pidfd_open of the restored job: %s", strerror(errno));
+		kill(g->init, SIGKILL);
+		return -1;
+	}
 	return 0;
 }
 
@@ -766,7 +895,7 @@ static int target_from_home(struct target *g, bool *done)
 		uint32_t sig;
 
 		if (!mosctl_relay_signal_decode(buf, len, &sig))
-			kill(g->init, (int)sig);
+			target_signal(g, (int)sig);
 	} else if (type == MOSCTL_RELAY_CLOSE) {
 		*done = true;
 	}
@@ -845,8 +974,11 @@ static void target_relay(struct target *g)
 			} else if (k == -2) {
 				int d = child_decision(g->ctl, 0);
 
-				if (d == DECIDE_DISCARD)
+				/* the kernel kills a copy it discards; one it never took, we do */
+				if (d == DECIDE_DISCARD) {
 					discarded = true;
+					target_signal(g, SIGKILL);
+				}
 				if (!d) {
 					close(g->ctl);
 					g->ctl = -1;
@@ -890,7 +1022,7 @@ static void target_relay(struct target *g)
 
 static void __attribute__((noreturn)) target_child(const struct move *mv, int ctl, int conn)
 {
-	struct target g = { .mv = mv, .ctl = ctl, .conn = conn };
+	struct target g = { .mv = mv, .ctl = ctl, .conn = conn, .init_fd = -1 };
 	char why[300], err[200];
 	int i, fd, report;
 
@@ -906,6 +1038,7 @@ static void __attribute__((noreturn)) target_child(const struct move *mv, int ct
 			  "cannot make %s: %s", g.dir, strerror(errno));
 		_exit(1);
 	}
+	test_pause("receive");
 	report = target_receive(&g, why, sizeof(why));
 	/* the init's folder, its owner's, where criu finds it */
 	if (!report && (((mkdir(MOSCTL_JOBS_DIR, 0755) < 0 && errno != EEXIST) ||
@@ -920,6 +1053,11 @@ static void __attribute__((noreturn)) target_child(const struct move *mv, int ct
 	}
 	if (!report && target_restore(&g, why, sizeof(why)))
 		report = MOSIX_MIG_REPORT_RESTORE_FAILED;
+	/* a copy exists: if this process dies now, the service ends it */
+	if (!report)
+		child_say(ctl, 0, (uint32_t)g.init, NULL, g.init_dir, "restored, held stopped");
+	if (!report)
+		test_pause("restore");
 	/* restored or not, the images served */
 	remove_tree(g.dir);
 	unlink(g.log);
@@ -933,7 +1071,7 @@ static void __attribute__((noreturn)) target_child(const struct move *mv, int ct
 				 fd < 0 ? strerror(-fd) : err);
 			if (fd >= 0)
 				close(fd);
-			kill(g.init, SIGKILL);
+			target_signal(&g, SIGKILL);
 			report = MOSIX_MIG_REPORT_RESTORE_FAILED;
 		}
 	}
@@ -974,14 +1112,15 @@ static void drop_move(struct move *mv)
 	mv->ctl = -1;
 }
 
-static void report(uint64_t id, uint32_t what, uint32_t pid, const char *name,
-		   const char *cmd, const char *text)
+static int report(uint64_t id, uint32_t what, uint32_t pid, const char *name,
+		  const char *cmd, const char *text)
 {
 	int e = mosctl_nl_mig_report(&svc.nl, id, what, pid, name, cmd, text);
 
 	if (e)
 		slog("move %016" PRIx64 ": the kernel took no report: %s%s%s", id,
 		     strerror(-e), *svc.nl.ext_msg ? ": " : "", svc.nl.ext_msg);
+	return e;
 }
 
 /* a child for mv, with its end of a control socket */
@@ -1017,6 +1156,7 @@ static int spawn(struct move *mv, int conn)
 
 static void tell_child(struct move *mv, char decision)
 {
+	mv->decided = true;
 	if (mv->ctl >= 0)
 		send(mv->ctl, &decision, 1, MSG_NOSIGNAL);
 }
@@ -1056,6 +1196,7 @@ static void begin(const struct mosctl_mig_work *w)
 }
 
 static void read_child(struct move *mv);
+static void move_cleanup(struct move *mv);
 
 /* a report the child sent and the service has not read yet, read now */
 static bool read_child_pending(struct move *mv)
@@ -1084,6 +1225,13 @@ static void do_work(const struct mosctl_mig_work *w)
 	case MOSIX_MIG_WORK_RESUME:
 		if (mv)
 			tell_child(mv, DECIDE_RESUME);
+		/*
+		 * A child still in its stream (a stalled link) reads no decision:
+		 * if it has not ended soon, it is ended, and the job's hook, finding
+		 * it gone, learns the outcome from the kernel and resumes the job.
+		 */
+		if (mv && mv->child)
+			mv->stop_at_ms = mono_ms() + STOP_GRACE_MS;
 		break;
 	case MOSIX_MIG_WORK_RUN:
 		if (mv)
@@ -1100,12 +1248,19 @@ static void do_work(const struct mosctl_mig_work *w)
 	 * A target whose stream never came: nothing runs, nothing to keep. One
 	 * whose copy runs or was discarded: the kernel is done with the move,
 	 * the child (the job's relay while it runs here) goes on by itself, and
-	 * the slot is free for the next move.
+	 * the slot is free for the next move. A child discarded before it said
+	 * how its restore went is kept to the end: a copy it restores then is
+	 * one the kernel never took, and it needs the service to learn that.
 	 */
 	if (!mv->source && (w->work == MOSIX_MIG_WORK_RUN || w->work == MOSIX_MIG_WORK_DISCARD ||
 			    !mv->child)) {
 		while (mv->child && mv->ctl >= 0 && read_child_pending(mv))
 			;
+		if (w->work == MOSIX_MIG_WORK_DISCARD && mv->child && mv->ctl >= 0 && !mv->reported)
+			return;
+		/* a child already gone is not reaped as this move's any more */
+		if (mv->child && mv->ctl < 0 && !mv->reported)
+			move_cleanup(mv);
 		drop_move(mv);
 	}
 }
@@ -1182,7 +1337,7 @@ static void accept_stream(void)
 		close(c);
 		return;
 	}
-	tv.tv_sec = 60;
+	tv.tv_sec = STALL_S;
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (spawn(mv, c)) {
 		report(mv->id, MOSIX_MIG_REPORT_RECEIVE_FAILED, 0, NULL, NULL,
@@ -1206,9 +1361,103 @@ static void read_child(struct move *mv)
 		return;
 	}
 	m.name[sizeof(m.name) - 1] = m.cmd[sizeof(m.cmd) - 1] = m.text[sizeof(m.text) - 1] = 0;
+	if (m.report == MOSIX_MIG_REPORT_PROGRESS) {
+		/* (refused once the move is past streaming: nothing to say then) */
+		if (mv->source)
+			mosctl_nl_mig_progress(&svc.nl, mv->id, m.phase, m.done, m.total);
+		return;
+	}
 	slog("move %016" PRIx64 ": %s", mv->id, m.text);
-	if (m.report)
-		report(mv->id, m.report, m.pid, m.name, m.cmd, m.text);
+	if (!m.report) {
+		if (!mv->source && m.pid) {
+			mv->held = (pid_t)m.pid;
+			snprintf(mv->held_dir, sizeof(mv->held_dir), "%s", m.cmd);
+		}
+		return;
+	}
+	mv->reported = true;
+	mv->held = 0;
+	/* a copy the kernel did not take (the move ended meanwhile) must not run */
+	if (report(mv->id, m.report, m.pid, m.name, m.cmd, m.text) &&
+	    m.report == MOSIX_MIG_REPORT_RESTORED)
+		tell_child(mv, DECIDE_DISCARD);
+}
+
+/*
+ * What a move's process that died left behind: a restored copy it held
+ * (never reported, so not the kernel's), images (the job's memory), logs,
+ * the hook. A process that ended by itself left nothing.
+ */
+static void move_cleanup(struct move *mv)
+{
+	static const char *const files[] = { "out", "in", "hook", "hook.sh", "out.log",
+					     "in.log", "pid" };
+	char path[160];
+	size_t i;
+
+	if (mv->held > 0) {
+		/* still the copy it restored (stopped, in its folder): it must not stay */
+		char cwd[96] = "";
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)mv->held);
+		n = readlink(path, cwd, sizeof(cwd) - 1);
+		if (n > 0 && (cwd[n] = 0, !strcmp(cwd, mv->held_dir))) {
+			kill(mv->held, SIGKILL);
+			slog("move %016" PRIx64 ": its restored copy (pid %d) killed", mv->id,
+			     (int)mv->held);
+		}
+		rmdir(mv->held_dir);
+		mv->held = 0;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%016" PRIx64 ".%s", MIG_DIR, mv->id, files[i]);
+		remove_tree(path);
+	}
+}
+
+/*
+ * A child that ended without saying how (killed, or crashed): its part of
+ * the move failed, and the kernel hears it now, not at the move's timeout.
+ * A source that passed a decision on has nothing more to say.
+ */
+static void child_ended(struct move *mv, int st)
+{
+	char text[96];
+
+	if (mv->reported || (mv->source && mv->decided)) {
+		if (WIFSIGNALED(st) || WEXITSTATUS(st))
+			move_cleanup(mv);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(text, sizeof(text), "the helper's process for the move was killed (signal %d)",
+			 WTERMSIG(st));
+	else
+		snprintf(text, sizeof(text), "the helper's process for the move ended (status %d)",
+			 WEXITSTATUS(st));
+	slog("move %016" PRIx64 ": %s", mv->id, text);
+	/* the kernel first: the job resumes only once the move is over */
+	report(mv->id, mv->source ? MOSIX_MIG_REPORT_DUMP_FAILED : MOSIX_MIG_REPORT_RECEIVE_FAILED,
+	       0, NULL, NULL, text);
+	move_cleanup(mv);
+}
+
+/* sources told to resume that are still streaming */
+static void stop_late_children(void)
+{
+	int64_t now = mono_ms();
+	int i;
+
+	for (i = 0; i < MOVES_MAX; i++) {
+		struct move *mv = &svc.moves[i];
+
+		if (mv->used && mv->child && mv->stop_at_ms && now >= mv->stop_at_ms) {
+			slog("move %016" PRIx64 ": its process is still streaming: ended", mv->id);
+			kill(mv->child, SIGKILL);
+			mv->stop_at_ms = 0;
+		}
+	}
 }
 
 static void reap(void)
@@ -1223,6 +1472,7 @@ static void reap(void)
 			if (mv->used && mv->child == p) {
 				while (mv->ctl >= 0)
 					read_child(mv);
+				child_ended(mv, st);
 				drop_move(mv);
 			}
 		}
@@ -1343,7 +1593,60 @@ void mosctl_migsvc_run(uint16_t port)
 		}
 		/* work that came while the service waited for a reply of its own */
 		run_queue();
+		stop_late_children();
 		reap();
+	}
+}
+
+/*
+ * The hook's move process went before it answered (killed, or the service
+ * with it): the kernel decides alone. Its registry says how: the job still
+ * migrating, not yet; back to running here, the move was aborted (resume);
+ * gone from here, the kernel committed and killed the frozen copy (criu
+ * then ends what is left). Resuming on a guess could let a copy that the
+ * kernel commits a moment later run meanwhile: its output would be repeated.
+ * No kernel to ask (the module unloaded): nothing can commit, resume.
+ */
+static int hook_ask_kernel(const char *job)
+{
+	uint32_t home, num, self = self_pe();
+	char extra;
+
+	if (!job || sscanf(job, "%" SCNu32 ".%" SCNu32 "%c", &home, &num, &extra) != 2) {
+		mosctl_err("mig-hook: MOSCTL_MIG_JOB is not HOME.NUM: the job resumes");
+		return 1;
+	}
+	/* (no PE: the module is not up, nothing can commit; a committed copy was killed) */
+	if (!self)
+		return 1;
+	for (;;) {
+		struct mosctl_job *jobs = NULL;
+		struct mosctl_nl nl;
+		size_t n = 0, i;
+		int answer = -1;
+
+		if (mosctl_nl_open(&nl))
+			return 1;
+		if (mosctl_nl_get_jobs(&nl, &jobs, &n)) {
+			mosctl_nl_close(&nl);
+			return 1;
+		}
+		mosctl_nl_close(&nl);
+		answer = 0;	/* not in the registry: it left */
+		for (i = 0; i < n; i++) {
+			if (jobs[i].home != home || jobs[i].num != num)
+				continue;
+			if (jobs[i].state == MOSIX_JOB_MIGRATING)
+				answer = -1;
+			else if (jobs[i].state == MOSIX_JOB_RUNNING && jobs[i].where == self)
+				answer = 1;
+			else
+				answer = 0;
+		}
+		free(jobs);
+		if (answer >= 0)
+			return answer;
+		usleep(100 * 1000);
 	}
 }
 
@@ -1372,7 +1675,9 @@ int mosctl_cmd_mig_hook(int argc, char **argv)
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, "post-dump", 9, MSG_NOSIGNAL) != 9 || recv(fd, &c, 1, 0) != 1)
-		c = '1';
+	    send(fd, "post-dump", 9, MSG_NOSIGNAL) != 9 || recv(fd, &c, 1, 0) != 1) {
+		mosctl_err("mig-hook: the move's process went without an answer: the kernel decides");
+		return hook_ask_kernel(getenv("MOSCTL_MIG_JOB"));
+	}
 	return c == '0' ? 0 : 1;
 }

@@ -316,6 +316,9 @@ int mosctl_nl_mig_key(struct mosctl_nl *nl, uint64_t id, uint8_t key[MOSIX_MIG_K
 int mosctl_nl_mig_report(struct mosctl_nl *nl, uint64_t id, uint32_t what,
 			 uint32_t pid, const char *name, const char *cmd,
 			 const char *text);
+/* MOSIX_MIG_REPORT_PROGRESS: phase (enum mosix_mig_phase), bytes done of total */
+int mosctl_nl_mig_progress(struct mosctl_nl *nl, uint64_t id, uint32_t phase,
+			   uint64_t done, uint64_t total);
 /* one MOSIX_CMD_MIG_WORK, decoded */
 struct mosctl_mig_work {
 	uint64_t id;
@@ -541,9 +544,12 @@ struct mosctl_event {
 	uint32_t pe;
 	/* MOSIX_EVENT_JOB_EXITED; MOSIX_EVENT_MIG_DONE (no status) */
 	uint32_t job_home, job_num, job_uid, job_status;
-	/* MOSIX_EVENT_MIG_DONE */
+	/* MOSIX_EVENT_MIG_DONE; MOSIX_EVENT_MIG_PROGRESS (id, to) */
 	uint64_t mig_id;
 	uint32_t mig_from, mig_to, mig_outcome, mig_reason;
+	/* MOSIX_EVENT_MIG_PROGRESS */
+	uint32_t mig_phase;
+	uint64_t mig_done, mig_total;
 	bool has_op, has_stage, has_duration, has_errno, has_state, has_pe;
 	bool has_job, has_mig;
 };
@@ -554,6 +560,15 @@ struct mosctl_event {
  * stage name of 32 bytes or more). Unknown attributes are skipped.
  */
 int mosctl_event_parse(const struct nlmsghdr *nlh, struct mosctl_event *ev);
+/* "dumping", "streaming", "restoring" */
+const char *mosctl_mig_phase_name(uint32_t phase);
+/*
+ * A move's progress for people: the phase, and while streaming "streaming
+ * D of T MiB" (one decimal), with ", R MiB/s" when rate (bytes a second) is
+ * not 0. Returns buf.
+ */
+char *mosctl_fmt_progress(char *buf, size_t size, uint32_t phase, uint64_t done,
+			  uint64_t total, uint64_t rate);
 /* each event of family among the messages of buf to cb; returns how many */
 int mosctl_events_dispatch(const void *buf, size_t len, uint16_t family,
 			   void (*cb)(const struct mosctl_event *ev, void *data),

@@ -985,6 +985,23 @@ int mosctl_nl_mig_report(struct mosctl_nl *nl, uint64_t id, uint32_t what,
 	return transact(nl, nlh, NULL, NULL, NULL);
 }
 
+int mosctl_nl_mig_progress(struct mosctl_nl *nl, uint64_t id, uint32_t phase,
+			   uint64_t done, uint64_t total)
+{
+	char buf[MNL_NLMSG_HDRLEN + 128];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = put_request(buf, nl->family, NLM_F_ACK, ++nl->seq,
+			  MOSIX_CMD_MIG_REPORT, MOSIX_GENL_VERSION);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_ID, id);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_REPORT, MOSIX_MIG_REPORT_PROGRESS);
+	mnl_attr_put_u32(nlh, MOSIX_A_MIG_PHASE, phase);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_DONE_BYTES, done);
+	mnl_attr_put_u64(nlh, MOSIX_A_MIG_TOTAL_BYTES, total);
+	return transact(nl, nlh, NULL, NULL, NULL);
+}
+
 int mosctl_nl_parse_mig_work(const struct nlmsghdr *nlh, struct mosctl_mig_work *w)
 {
 	const struct nlattr *tb[MOSIX_A_MAX + 1];

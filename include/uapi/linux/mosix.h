@@ -180,6 +180,10 @@
  *          mosix_mig_report), MOSIX_A_JOB_PID (RESTORED: the restored init,
  *          initial PID namespace, frozen), MOSIX_A_MIG_TEXT (optional, for
  *          the log).
+ *   PROGRESS (source, while the move streams) carries MOSIX_A_MIG_PHASE,
+ *   MOSIX_A_MIG_DONE_BYTES and MOSIX_A_MIG_TOTAL_BYTES (u64, image bytes
+ *   sent and in all, for STREAMING) and changes nothing in the move: the
+ *   kernel passes it on as a MOSIX_EVENT_MIG_PROGRESS event.
  *   Errors: EINVAL, EPERM (not the registered helper), ENOENT (no such move),
  *   EALREADY (the move's state does not take that report: it ended).
  *
@@ -188,6 +192,11 @@
  *   mosix_mig_outcome), MOSIX_A_MIG_REASON (enum mosix_mig_reason, aborted
  *   moves), MOSIX_A_EVENT_ERRNO (positive), MOSIX_A_EVENT_DURATION_US. Sent
  *   by the source node; moved means the job runs on MOSIX_A_MIG_TO.
+ *
+ * MOSIX_EVENT_MIG_PROGRESS (events group): MOSIX_A_MIG_ID, MOSIX_A_JOB_HOME,
+ *   _NUM, _UID, MOSIX_A_MIG_TO, MOSIX_A_MIG_PHASE, MOSIX_A_MIG_DONE_BYTES,
+ *   MOSIX_A_MIG_TOTAL_BYTES: how far a move from this node is, as its
+ *   helper reported (a few a second at most). mosctl migrate shows it.
  *
  * The GET_STATUS reply also carries MOSIX_A_KEY_SET (u32 0/1),
  * MOSIX_A_INFO_INTERVAL_MS, MOSIX_A_WINDOW (u32) and MOSIX_A_STATS, a nest of
@@ -303,6 +312,9 @@ enum mosix_attr {
 	MOSIX_A_MIG_REASON,	/* u32, enum mosix_mig_reason */
 	MOSIX_A_MIG_CRIU,	/* u32, 0/1 */
 	MOSIX_A_MIG_TEXT,	/* string */
+	MOSIX_A_MIG_PHASE,	/* u32, enum mosix_mig_phase */
+	MOSIX_A_MIG_DONE_BYTES,	/* u64 */
+	MOSIX_A_MIG_TOTAL_BYTES,	/* u64 */
 	__MOSIX_A_MAX
 };
 
@@ -319,6 +331,7 @@ enum mosix_event_kind {
 	MOSIX_EVENT_STATE,
 	MOSIX_EVENT_JOB_EXITED,
 	MOSIX_EVENT_MIG_DONE,
+	MOSIX_EVENT_MIG_PROGRESS,
 };
 
 enum mosix_job_state {
@@ -603,7 +616,16 @@ enum mosix_mig_report {
 	MOSIX_MIG_REPORT_RESTORED,		/* target: restored, frozen (MOSIX_A_JOB_PID) */
 	MOSIX_MIG_REPORT_RECEIVE_FAILED,	/* target: the stream did not verify */
 	MOSIX_MIG_REPORT_RESTORE_FAILED,	/* target: criu restore failed */
+	MOSIX_MIG_REPORT_PROGRESS,		/* source: how far (changes nothing) */
 	__MOSIX_MIG_REPORT_END
+};
+
+/* where a move is, in MOSIX_MIG_REPORT_PROGRESS and MOSIX_EVENT_MIG_PROGRESS */
+enum mosix_mig_phase {
+	MOSIX_MIG_PHASE_DUMPING = 1,	/* criu dumps the job at the source */
+	MOSIX_MIG_PHASE_STREAMING,	/* the images on their way: bytes of total */
+	MOSIX_MIG_PHASE_RESTORING,	/* all sent: the target verifies and restores */
+	__MOSIX_MIG_PHASE_END
 };
 
 /* ---- end of migration control messages ---- */

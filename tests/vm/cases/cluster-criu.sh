@@ -12,85 +12,7 @@ NODES_REQUIRED=3
 CASE_TIMEOUT=420
 
 source "$MOSIX_TOP/tests/vm/cluster-lib.sh"
-
-AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-HLOG=$MOSIX_SCRATCH/criu-helper.$MOSIX_NODE.log
-HPID=$MOSIX_SCRATCH/criu-helper.$MOSIX_NODE.pid
-OUT=/tmp/counter.out
-
-# the node's helper, registered as its migration helper with a working criu
-helper_up() {
-	helper_down
-	# criu check wants these (notes/migration.md)
-	modprobe nf_tables 2> /dev/null
-	ip link set lo up
-	MOSCTL_MIG_DEBUG=1 setsid "$MOSCTL" helper >> "$HLOG" 2>&1 < /dev/null &
-	echo $! > "$HPID"
-	wait_for 60 grep -q "helper port=7311 criu=[01]" "$CFG/daemons" ||
-		fail "no migration helper: $(<"$CFG/daemons") $(<"$HLOG")"
-	# bookworm's criu 3.17 fails its check on 6.13 and later (criu#2532): those
-	# kernels need trixie's criu 4.1 in a trixie userspace, which these guests lack
-	if ! grep -q "helper port=7311 criu=1" "$CFG/daemons"; then
-		case $(uname -r) in
-		*-mosix-debug)
-			# (its allnoconfig base lacks what criu checks for: hugetlbfs first)
-			skip "criu cannot run on the debug kernel's minimal config: $(grep -m1 Error "$HLOG")" ;;
-		6.[0-9].* | 6.1[0-2].*) fail "criu does not work here: $(<"$HLOG")" ;;
-		*) skip "bookworm's criu $(criu --version | sed -n 's/Version: //p') cannot run on $(uname -r) (needs trixie's criu 4.1)" ;;
-		esac
-	fi
-}
-
-helper_down() {
-	[ -f "$HPID" ] || return 0
-	kill "$(<"$HPID")" 2> /dev/null
-	wait_for 10 test ! -e /run/mosix/helper.sock
-	rm -f "$HPID"
-}
-
-# dfl CMD... &: CMD with SIGINT and SIGQUIT at their defaults (a script's & ignores
-# them); it execs, so that $! is CMD's pid: only in the background
-dfl() {
-	exec perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or die "exec: $!"' "$@"
-}
-
-stat_of() { awk -v k="$1" '$1 == k {print $2}' "$CFG/stats"; }
-
-job_field() { "$MOSCTL" ps --json | jq -r --arg id "$1" ".[] | select(.id == \$id) | .$2"; }
-
-# the job's init here: a process of nobody, PID 1 of its own namespace, running
-job_runs_here() {
-	local pid
-	pid=$(job_field "$1" pid)
-	[ -n "$pid" ] && [ "$pid" != null ] || fail "job $1 has no pid here: $("$MOSCTL" ps)"
-	grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status" || fail "job $1's $pid is no namespace init"
-	grep -q "^Uid:[[:space:]]*65534[[:space:]]" "/proc/$pid/status" || fail "job $1 is not nobody's"
-	[ "$(awk '{print $3}' "/proc/$pid/stat")" != T ] || fail "job $1 is stopped here"
-	[ "$(job_field "$1" where)" = "$MOSIX_NODE" ] || fail "job $1 where: $(job_field "$1" where)"
-}
-
-# nothing of the job left on this node: no process of nobody (but the home mosctl
-# run: RUN), no images
-job_gone_here() {
-	wait_for 10 sh -c "! pgrep -u 65534 | grep -vx ${RUN:-0} > /dev/null" ||
-		fail "processes of nobody left: $(pgrep -a -u 65534)"
-	[ -z "$(ls -A /run/mosix/mig 2> /dev/null)" ] || fail "left in /run/mosix/mig: $(ls -A /run/mosix/mig)"
-}
-
-migrate_ok() {
-	local out rc=0
-	out=$("$MOSCTL" migrate "$1" "$2" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || fail "migrate $1 $2: exit $rc: $out (helper: $(tail -n 5 "$HLOG"))"
-	log "migrate $1 $2: $out"
-}
-
-# the counter's output so far is 0..N-1, in order, nothing missing or twice
-counter_continuous() {
-	awk 'NR - 1 != $1 { print "line " NR " is " $1; bad = 1; exit } END { exit bad }' "$OUT" ||
-		fail "output not continuous: $(awk 'NR - 1 != $1 { print NR ": " $1; exit }' "$OUT")"
-}
-lines() { wc -l < "$OUT"; }
-grows() { local n; n=$(lines); wait_for 20 sh -c "[ \$(wc -l < $OUT) -gt $((n + 3)) ]"; }
+source "$MOSIX_TOP/tests/vm/criu-lib.sh"
 
 t_a_counter_moves_1_2_3_home_with_continuous_output() {
 	join_all
@@ -157,21 +79,6 @@ t_a_counter_moves_1_2_3_home_with_continuous_output() {
 	barrier done 60
 	helper_down
 	unload_mosix
-}
-
-# start_job NAME CMD...: CMD as nobody's job through mosctl run on this node, its
-# output in $OUT; sets RUN (mosctl run's pid) and prints nothing; the id in $MOSIX_SCRATCH/NAME.id
-start_job() {
-	local name=$1
-	shift
-	cd / || fail "no /"
-	: > "$OUT"
-	dfl $AS_NOBODY "$MOSCTL" run --name "$name" -- "$@" > "$OUT" 2> /tmp/run.err &
-	RUN=$!
-	wait_for 20 sh -c "[ \$(wc -l < $OUT) -gt 2 ]" || fail "job $name says nothing: $(cat /tmp/run.err)"
-	"$MOSCTL" ps --json | jq -r --arg n "$name" '.[] | select(.name == $n and .state == "running") | .id' \
-		> "$MOSIX_SCRATCH/$name.id"
-	[ -s "$MOSIX_SCRATCH/$name.id" ] || fail "no job $name in ps: $("$MOSCTL" ps)"
 }
 
 t_a_job_ending_elsewhere_delivers_its_status_home() {
@@ -261,7 +168,27 @@ t_a_64_MiB_job_moves_with_its_memory_intact() {
 		id=$(<"$MOSIX_SCRATCH/big.id")
 		before=$(tail -n 1 "$OUT")
 		[[ $before == "67108864 "* ]] || fail "the job says $before"
-		migrate_ok "$id" 2
+		# on a terminal (script's pty), migrate shows the move's progress; the
+		# kernel's mig-progress events carry it
+		"$MOSCTL" monitor --json > /tmp/events.json &
+		local mon=$! ts=/tmp/migrate.ts
+		sleep 0.5
+		script -qec "$MOSCTL migrate $id 2" "$ts" < /dev/null > /dev/null ||
+			fail "migrate (on a terminal): $(tr '\r' '\n' < "$ts")"
+		kill "$mon"
+		wait "$mon"
+		log "migrate on a terminal: $(tr '\r' '\n' < "$ts" | grep -v '^.\[K$' | tail -n 4 | tr '\n' '|')"
+		grep -q "moved from node 1 to node 2" "$ts" || fail "migrate: $(tr '\r' '\n' < "$ts")"
+		tr '\r' '\n' < "$ts" | grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of 6[4-9]\.[0-9] MiB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" ||
+			fail "no progress line: $(tr '\r' '\n' < "$ts")"
+		# the stream's progress, from 0 to all of the images (64 MiB and more)
+		jq -e -s --arg id "$id" 'map(select(.event == "mig-progress" and .job == $id)) |
+			(map(select(.phase == "streaming" and .done_bytes == 0)) | length) == 1 and
+			(map(select(.phase == "restoring" and .done_bytes == .total_bytes and
+				.total_bytes >= 67108864)) | length) == 1 and
+			(.[0].phase == "dumping")' /tmp/events.json > /dev/null ||
+			fail "mig-progress events: $(grep mig-progress /tmp/events.json | head -n 20)"
+		log "$(grep -c mig-progress /tmp/events.json) mig-progress events"
 		grows || fail "no output from node 2"
 		after=$(tail -n 1 "$OUT")
 		[ "$before" = "$after" ] || fail "memory changed: $before, then $after"

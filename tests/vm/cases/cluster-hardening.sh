@@ -133,7 +133,9 @@ t_interval_raised_while_up_keeps_the_peers_up() {
 t_forged_flood_neither_pins_the_daemon_nor_stales_honest_peers() {
 	join_all
 	local secs=10
+	# node 2 measures its own sending rate first (the barrier "baseline")
 	if [ "$MOSIX_NODE" = 3 ]; then
+		barrier baseline
 		barrier flood
 		python3 -S "$MOSIX_TOP/tests/vm/flood.py" 10.99.0.3 10.99.0.1 3 "$secs" > /tmp/flood.out ||
 			fail "flood.py failed"
@@ -141,18 +143,31 @@ t_forged_flood_neither_pins_the_daemon_nor_stales_honest_peers() {
 		log "$(<"$MOSIX_SCRATCH/flood.out")"
 		barrier flooded 120
 	elif [ "$MOSIX_NODE" = 2 ]; then
-		local s0 s1
+		local s0 s1 b0 w0 w1 before
+		# its own sending rate before the flood, the baseline for the one during it:
+		# a guest the host starves (2 cores, 4 guests in make check) sends less
+		b0=$(node_field 1 tx_packets)
+		w0=${EPOCHREALTIME/./}
+		sleep 3
 		s0=$(node_field 1 tx_packets)
+		w1=${EPOCHREALTIME/./}
+		[[ $b0$s0 =~ ^[0-9]+$ ]] || fail "no traffic counters for node 1: '$b0' '$s0'"
+		before=$(( (s0 - b0) * 1000000000 / (w1 - w0) ))
+		barrier baseline
 		barrier flood
+		w0=${EPOCHREALTIME/./}
 		while [ ! -s "$MOSIX_SCRATCH/flood.out" ]; do sleep 0.2; done
 		sleep 1	# as node 1 does: what is on its way arrives
 		s1=$(node_field 1 tx_packets)
-		[[ $s0$s1 =~ ^[0-9]+$ ]] || fail "no traffic counters for node 1: '$s0' '$s1'"
-		echo $((s1 - s0)) > "$MOSIX_SCRATCH/flood.sent2"
+		w1=${EPOCHREALTIME/./}
+		[[ $s1 =~ ^[0-9]+$ ]] || fail "no traffic counters for node 1: '$s1'"
+		# sent, and the rates before and during the flood (per 1000 s)
+		echo "$((s1 - s0)) $before $(( (s1 - s0) * 1000000000 / (w1 - w0) ))" > "$MOSIX_SCRATCH/flood.sent2"
 		barrier flooded 120
 	elif [ "$MOSIX_NODE" = 1 ]; then
-		local pid t0 t1 w0 w1 i b0 r0 share c0 c1 e0 e1 arrived accepted sent lost
+		local pid t0 t1 w0 w1 i b0 r0 share c0 c1 e0 e1 arrived accepted sent lost before during
 		pid=$(pgrep -x mosix_info) || fail "no mosix_info"
+		barrier baseline
 		b0=$(stat_of drop_bad_tag)
 		r0=$(stat_of drop_ratelimited)
 		c0=$(node_fields 2 rx_packets rx_accepted)
@@ -184,7 +199,8 @@ t_forged_flood_neither_pins_the_daemon_nor_stales_honest_peers() {
 		read -r a1 p1 <<< "$c1"
 		[[ $a0$p0$a1$p1 =~ ^[0-9]+$ ]] || fail "no traffic counters for node 2: '$c0' '$c1'"
 		arrived=$((a1 - a0)) accepted=$((p1 - p0))
-		sent=$(<"$MOSIX_SCRATCH/flood.sent2")
+		read -r sent before during < "$MOSIX_SCRATCH/flood.sent2"
+		[[ $sent$before$during =~ ^[0-9]+$ ]] || fail "node 2 wrote no counts: '$(<"$MOSIX_SCRATCH/flood.sent2")'"
 		# (the two nodes read their counters a query apart: a datagram either way)
 		lost=$((sent - arrived))
 		[ "$lost" -ge 0 ] || lost=0
@@ -192,7 +208,8 @@ t_forged_flood_neither_pins_the_daemon_nor_stales_honest_peers() {
 		log "flood: $(<"$MOSIX_SCRATCH/flood.out"); mosix_info used ${share}% of a CPU;" \
 			"HMACs paid $(( $(stat_of drop_bad_tag) - b0 )), ratelimited $(( $(stat_of drop_ratelimited) - r0 ))"
 		log "eth0 received $((e1 - e0)) packets in all (where the flood's loss is: before the device or after)"
-		log "node 2: sent $sent to node 1, $arrived arrived, $accepted accepted; $i queries, down at:${down:- none} ($miss unanswered)"
+		log "node 2: sent $sent to node 1, $arrived arrived, $accepted accepted; $i queries, down at:${down:- none} ($miss unanswered);" \
+			"it sent $((during / 1000)).$(printf %03d $((during % 1000)))/s during the flood, $((before / 1000)).$(printf %03d $((before % 1000)))/s before"
 		printf '%s cpu_percent=%s bad_tag=%s ratelimited=%s honest_sent=%s arrived=%s accepted=%s\n' \
 			"$(<"$MOSIX_SCRATCH/flood.out")" "$share" \
 			$(( $(stat_of drop_bad_tag) - b0 )) $(( $(stat_of drop_ratelimited) - r0 )) \
@@ -202,13 +219,22 @@ t_forged_flood_neither_pins_the_daemon_nor_stales_honest_peers() {
 			fail "node 1 dropped $((arrived - accepted)) of the $arrived datagrams of node 2 that arrived"
 		[ "$(( $(stat_of drop_ratelimited) - r0 ))" -gt 0 ] || fail "nothing rate-limited: $(<"$CFG/stats")"
 		# the budget: a burst of 32, then 50 a second (tick 250 ms)
-		[ "$(( $(stat_of drop_bad_tag) - b0 ))" -le $(( 32 + 60 * secs )) ] || fail "too many HMACs paid"
-		[ "$share" -lt 30 ] || fail "mosix_info used ${share}% of a CPU (bound 30%)"
+		[ "$(( $(stat_of drop_bad_tag) - b0 ))" -le $(( 32 + 60 * secs )) ] ||
+			fail "$(( $(stat_of drop_bad_tag) - b0 )) HMACs paid (bound $(( 32 + 60 * secs )))"
+		# pinned is all of a CPU; an emulated guest on a loaded host charges the
+		# host's preemption to whatever runs, so the bound has room for that
+		[ "$share" -lt 60 ] || fail "mosix_info used ${share}% of a CPU (bound 60%)"
 		if [ -n "$down" ]; then
-			[ "$lost" -gt 1 ] || fail "node 2 went$down during the flood, and nothing of it was lost on the way"
-			log "node 2 went$down: the network lost $lost of its $sent datagrams before node 1 (not judged)"
+			if [ "$lost" -gt 1 ]; then
+				log "node 2 went$down: the network lost $lost of its $sent datagrams before node 1 (not judged)"
+			elif [ $((during * 10)) -lt $((before * 7)) ]; then
+				log "node 2 went$down: it sent at $during/1000 s during the flood against $before before (a starved guest: not judged)"
+			else
+				fail "node 2 went$down during the flood; it sent at its usual rate ($during against $before per 1000 s), and nothing of it was lost on the way"
+			fi
 		fi
 	else
+		barrier baseline
 		barrier flood
 		barrier flooded 120
 	fi
