@@ -37,15 +37,16 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 map_src := module/mosix_map.c
 info_src := module/mosix_info.c
+balance_src := module/mosix_balance.c
 job_src := module/mosix_job.c
 mig_wire_src := module/mosix_mig_wire.c
 mig_src := $(mig_wire_src) module/mosix_mig_move.c
 mosctl_src := $(filter-out tools/mosctl/main.c,$(wildcard tools/mosctl/*.c))
 mosctl_hdr := $(wildcard tools/mosctl/*.h) module/mosix_map.h module/mosix_job.h module/mosix_info.h \
-	module/mosix_be.h module/mosix_mig_wire.h module/mosix_mig_move.h include/uapi/linux/mosix.h
+	module/mosix_be.h module/mosix_mig_wire.h module/mosix_mig_move.h include/uapi/linux/mosix.h tools/include/mosix_user.h
 unit_src := $(wildcard tests/unit/*.c)
 
-.PHONY: all module mosctl deps deps-if-missing deps-demo-if-missing systemd-check unit vm check demo bench fuzz \
+.PHONY: all module mosctl mosctl-trixie deps deps-if-missing deps-demo-if-missing systemd-check unit vm check demo bench fuzz \
 	sparse checkpatch install dkms-install clean debug-kernel debug-check debug-vm
 
 all: module mosctl
@@ -67,10 +68,17 @@ build/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(j
 	$(CC) $(USER_CFLAGS) -o $@ tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) \
 		-lmnl -lsodium
 
-build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(mosctl_hdr)
+# trixie's mosctl, for the 7.x guests' trixie userspace (built in the trixie chroot)
+mosctl-trixie: build/trixie/tools/mosctl
+
+build/trixie/tools/mosctl: tools/mosctl/main.c $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_wire_src) $(mosctl_hdr)
+	tools/build-mosctl-trixie.sh
+
+build/tests/unit: $(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(balance_src) \
+		module/mosix_balance.h $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -I$(top)/tools/mosctl -o $@ \
-		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $$(pkg-config --cflags --libs check libsodium) -lmnl
+		$(unit_src) $(mosctl_src) $(map_src) $(info_src) $(job_src) $(mig_src) $(balance_src) $$(pkg-config --cflags --libs check libsodium) -lmnl
 
 # Check unit tests under ASan/UBSan; TAP in build/tests/unit.tap
 unit: deps-if-missing build/tests/unit
@@ -93,9 +101,10 @@ build/tests/bench_map: tests/bench/bench_map.c $(map_src) $(mosctl_hdr)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/bench/bench_map.c $(map_src)
 
-bench: all build/tests/bench_map build/tests/sim_info
+bench: all build/tests/bench_map build/tests/sim_info build/tests/sim_place
 	build/tests/bench_map
 	build/tests/sim_info
+	build/tests/sim_place
 	tests/vm/bench.sh
 
 deps:
@@ -210,9 +219,16 @@ build/tests/sim_info: tests/sim/sim_info.c $(map_src) $(info_src) module/mosix_i
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/sim/sim_info.c $(map_src) $(info_src) -lm
 
-# N = 64 .. 65535 simulated nodes, window 16: mean age, leave spread, msgs per tick
-sim: build/tests/sim_info
+build/tests/sim_place: tests/sim/sim_place.c $(balance_src) module/mosix_balance.h tools/include/mosix_user.h \
+		include/uapi/linux/mosix.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -O2 -o $@ tests/sim/sim_place.c $(balance_src) -lm
+
+# N = 64 .. 65535 simulated nodes, window 16: mean age, leave spread, msgs per tick;
+# then placement and balancing on N = 4 .. 4096 against no balancing and an oracle
+sim: build/tests/sim_info build/tests/sim_place
 	build/tests/sim_info
+	build/tests/sim_place
 
 # the debug kernel (KASAN, lockdep, kmemleak, KFENCE; tests/debug-kernel/README.md),
 # built once per machine under /var/cache/mosix, and the single-guest suites on it

@@ -426,6 +426,34 @@ int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
 }
 
 /*
+ * Is job (home, num) one of this node's that runs on another node: 0 with
+ * *where (the migration daemon asks that node to move it), 1 if it runs
+ * here (the caller moves it itself), or why not, as mosix_jobs_move_begin().
+ */
+int mosix_jobs_away_at(u32 home, u32 num, kuid_t who, bool admin, u32 *where,
+		       const char **reason)
+{
+	struct mosix_job *job;
+	int err = 0;
+
+	mutex_lock(&jobs_lock);
+	job = find_job(home, num);
+	if (!job || job->exited || job_gone(job)) {
+		*reason = job ? "the job has exited" : "no such job";
+		err = job ? -ESRCH : -ENOENT;
+	} else if (!admin && !uid_eq(job->owner, who)) {
+		*reason = "the job is another user's";
+		err = -EPERM;
+	} else if (job->guest || job->pid) {
+		err = 1;
+	} else {
+		*where = job->where;
+	}
+	mutex_unlock(&jobs_lock);
+	return err;
+}
+
+/*
  * The move of job (home, num) ended: it runs on where (this node: it
  * stayed). A job of this node that left is away; a guest that left is no
  * longer this node's business.

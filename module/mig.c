@@ -46,6 +46,10 @@ bool mosix_mig_allow_root;
 #define MIG_OFFER_MS		5000
 #define MIG_PREPARED_MS		5000
 #define MIG_KEEP_MS		60000
+/* moves asked of other nodes (home) and by other homes (the job's node) */
+#define MIG_ASKS_MAX		16
+#define MIG_ASK_RTO_MS		1000
+#define MIG_ASK_SLACK_MS	10000
 
 /* one move, this node's end */
 struct mig {
@@ -147,6 +151,37 @@ static struct mosix_mig_timeouts timeouts(void)
 }
 
 /* the node the job leaves and the one it goes to */
+/*
+ * Home: a move of one of this node's jobs asked of the node where it runs
+ * (MOSIX_MIG_TYPE_ASK, repeated until that node answers ASKED or deadline).
+ */
+struct mig_ask {
+	bool used;
+	u64 id;
+	u8 nonce[MOSIX_MIG_NONCE_LEN];
+	u16 host, dest;
+	u32 num, uid;
+	s64 next_ms, deadline_ms;
+	u64 start_ns;
+};
+
+/*
+ * The job's node: a move its home asked for, remembered so that a repeated
+ * ASK gets the same answer and never a second move.
+ */
+struct mig_asked {
+	bool used, answered;
+	u64 id, move_id;	/* home's request; this node's move, 0: none */
+	u8 nonce[MOSIX_MIG_NONCE_LEN];
+	u16 home, code, where;
+	u32 num;
+	s64 forget_ms;		/* answered: kept until then */
+};
+
+/* under moves_lock */
+static struct mig_ask asks[MIG_ASKS_MAX];
+static struct mig_asked asked[MIG_ASKS_MAX];
+
 static u16 source_pe(const struct mig *g)
 {
 	return g->m.role == MOSIX_MIG_SOURCE ? g->m.self_pe : g->m.peer_pe;
@@ -351,6 +386,47 @@ static void act(struct mig *g, u8 action)
 	}
 }
 
+/* the job's node: its answer to home's ASK */
+static void send_asked(const struct mig_asked *a)
+{
+	struct mosix_mig_step st = { .send = true };
+
+	st.msg.type = MOSIX_MIG_TYPE_ASKED;
+	st.msg.id = a->id;
+	st.msg.home_pe = a->home;
+	st.msg.job_num = a->num;
+	st.msg.to_pe = a->home;
+	st.msg.code = a->code;
+	memcpy(st.msg.nonce_s, a->nonce, MOSIX_MIG_NONCE_LEN);
+	st.msg.arg = a->where;
+	send_step(&st);
+}
+
+static void answer_ask(struct mig_asked *a, u16 code, u16 where)
+{
+	a->answered = true;
+	a->code = code;
+	a->where = where;
+	a->forget_ms = now_ms() + MIG_KEEP_MS;
+	send_asked(a);
+}
+
+/* a move that home asked for ended: tell home how */
+static void asked_move_ended(const struct mig *g, bool moved)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIG_ASKS_MAX; i++) {
+		struct mig_asked *a = &asked[i];
+
+		if (a->used && !a->answered && a->move_id == g->m.id) {
+			answer_ask(a, moved ? MOSIX_MIG_R_NONE : g->m.reason,
+				   moved ? target_pe(g) : g->m.self_pe);
+			return;
+		}
+	}
+}
+
 /* the move reached DONE: the registry, the counters, the event */
 static void ended(struct mig *g)
 {
@@ -383,6 +459,7 @@ static void ended(struct mig *g)
 		moved ? "moved to" : "stayed, not moved to", d.to,
 		moved ? "done" : mosix_mig_reason_name(d.reason));
 	mosix_event_mig_done(&d);
+	asked_move_ended(g, moved);
 }
 
 /* what a step says: its action first (a copy is killed before COMMIT), then its message */
@@ -467,8 +544,64 @@ static int check_target(u32 self, u32 to, const char **reason)
 	return 0;
 }
 
-static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
-		   u64 *id, const char **reason)
+/*
+ * Home: job num runs on node host; ask host to move it to node to (this
+ * node: home). The move is host's; its end comes back as ASKED, and this
+ * node sends the MIG_DONE event of the request.
+ */
+static int ask_host(u32 self, u32 num, u32 to, kuid_t who, u32 host, u64 *id,
+		    const char **reason)
+{
+	struct mosix_mig_timeouts t = timeouts();
+	struct mig_ask *a = NULL;
+	unsigned int i;
+	int err;
+
+	if (to == host) {
+		*reason = "the job runs on that node already";
+		return -EINVAL;
+	}
+	if (to != self) {
+		err = check_target(self, to, reason);
+		if (err)
+			return err;
+	}
+	if (mosix_info_node_status(host) != MOSIX_INFO_STATUS_UP) {
+		*reason = "the node where the job runs is not up";
+		return -EHOSTDOWN;
+	}
+	mutex_lock(&moves_lock);
+	for (i = 0; i < MIG_ASKS_MAX && !a; i++)
+		if (!asks[i].used)
+			a = &asks[i];
+	if (!a) {
+		mutex_unlock(&moves_lock);
+		*reason = "too many moves are asked of other nodes already";
+		return -EBUSY;
+	}
+	memset(a, 0, sizeof(*a));
+	a->used = true;
+	a->id = new_id();
+	random_nonce(a->nonce);
+	a->host = host;
+	a->dest = to;
+	a->num = num;
+	a->uid = from_kuid_munged(&init_user_ns, who);
+	a->next_ms = now_ms();
+	a->deadline_ms = a->next_ms + t.offer_ms + t.stream_ms + 2 * t.prepared_ms +
+			 MIG_ASK_SLACK_MS;
+	a->start_ns = ktime_get_ns();
+	*id = a->id;
+	pr_info("mig: asking node %u to move job %u.%u to node %u (request %016llx)\n",
+		host, self, num, to, a->id);
+	mutex_unlock(&moves_lock);
+	mosix_thread_wake(&mig_thread);	/* it sends the ASK */
+	return 0;
+}
+
+/* the source's side of a move, with moves_lock held */
+static int start_move(u32 self, u32 home, u32 num, u32 to, kuid_t who, bool admin,
+		      u64 *id, const char **reason)
 {
 	struct mosix_mig_timeouts t = timeouts();
 	u8 nonce_s[MOSIX_MIG_NONCE_LEN];
@@ -476,14 +609,9 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 	struct pid *pid = NULL;
 	struct mig *g;
 	kuid_t owner;
-	u32 self;
 	int err;
 
-	self = mosix_node_pe();
-	if (mosix_node_state() != MOSIX_STATE_UP || !self) {
-		*reason = "this node is not up";
-		return -ENETDOWN;
-	}
+	lockdep_assert_held(&moves_lock);
 	err = check_target(self, to, reason);
 	if (err)
 		return err;
@@ -494,7 +622,6 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 	}
 	random_nonce(nonce_s);
 
-	mutex_lock(&moves_lock);
 	if (!helper_portid()) {
 		*reason = "no migration helper runs on this node (mosctl helper)";
 		err = -ENOPKG;
@@ -529,8 +656,32 @@ static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
 	do_step(g, &st);
 	g = NULL;
 unlock:
-	mutex_unlock(&moves_lock);
 	kfree(g);
+	return err;
+}
+
+static int request(u32 home, u32 num, u32 to, kuid_t who, bool admin,
+		   u64 *id, const char **reason)
+{
+	u32 self, host = 0;
+	int err;
+
+	self = mosix_node_pe();
+	if (mosix_node_state() != MOSIX_STATE_UP || !self) {
+		*reason = "this node is not up";
+		return -ENETDOWN;
+	}
+	/* a job of this node that runs elsewhere: that node moves it */
+	if (home == self) {
+		err = mosix_jobs_away_at(home, num, who, admin, &host, reason);
+		if (err < 0)
+			return err;
+		if (!err)
+			return ask_host(self, num, to, who, host, id, reason);
+	}
+	mutex_lock(&moves_lock);
+	err = start_move(self, home, num, to, who, admin, id, reason);
+	mutex_unlock(&moves_lock);
 	mosix_thread_wake(&mig_thread);
 	return err;
 }
@@ -618,6 +769,156 @@ static void offered(const struct mosix_mig_msg *in)
 	do_step(g, &st);
 }
 
+/* ---- moves a job's home asks of the node where it runs ------------------ */
+
+static void count_drop(u8 why);
+
+/* the job's node: home asks it to move one of home's jobs */
+static void ask_received(const struct mosix_mig_msg *in)
+{
+	struct mig_asked *a = NULL;
+	const char *reason = "";
+	u32 self = mosix_node_pe();
+	unsigned int i;
+	u64 move_id = 0;
+	s64 now = now_ms();
+	int err;
+
+	lockdep_assert_held(&moves_lock);
+	for (i = 0; i < MIG_ASKS_MAX; i++) {
+		struct mig_asked *o = &asked[i];
+
+		if (o->used && o->home == in->sender_pe && o->id == in->id) {
+			if (memcmp(o->nonce, in->nonce_s, MOSIX_MIG_NONCE_LEN)) {
+				count_drop(MOSIX_MIG_DROP_NONCE);
+				return;
+			}
+			/* a repeat: the same answer, or none yet */
+			if (o->answered)
+				send_asked(o);
+			return;
+		}
+		if (!a && (!o->used || (o->answered && o->forget_ms <= now)))
+			a = o;
+	}
+	stat(MOSIX_STAT_MIG_RX);
+	if (!a) {
+		struct mig_asked busy = { .id = in->id, .home = in->sender_pe,
+					  .num = in->job_num, .code = MOSIX_MIG_R_HOST,
+					  .where = (u16)self };
+
+		memcpy(busy.nonce, in->nonce_s, MOSIX_MIG_NONCE_LEN);
+		pr_info_ratelimited("mig: node %u asks to move job %u.%u: too many asks here\n",
+				    in->sender_pe, in->home_pe, in->job_num);
+		send_asked(&busy);
+		return;
+	}
+	memset(a, 0, sizeof(*a));
+	a->used = true;
+	a->id = in->id;
+	a->home = in->sender_pe;
+	a->num = in->job_num;
+	memcpy(a->nonce, in->nonce_s, MOSIX_MIG_NONCE_LEN);
+	/* its home checked the user (in->uid) may move it */
+	err = start_move(self, in->home_pe, in->job_num, (u32)in->arg, GLOBAL_ROOT_UID, true,
+			 &move_id, &reason);
+	if (err) {
+		pr_info("mig: node %u asked to move job %u.%u to node %u (uid %u): %s (%d)\n",
+			in->sender_pe, in->home_pe, in->job_num, (u32)in->arg, in->uid,
+			reason, err);
+		answer_ask(a, err == -ENOENT || err == -ESRCH ? MOSIX_MIG_R_NOT_HERE :
+			   err == -ENXIO || err == -EHOSTDOWN ? MOSIX_MIG_R_NOT_UP :
+			   MOSIX_MIG_R_HOST, (u16)self);
+		return;
+	}
+	pr_info("mig: node %u asked to move job %u.%u to node %u (uid %u): move %016llx\n",
+		in->sender_pe, in->home_pe, in->job_num, (u32)in->arg, in->uid, move_id);
+	a->move_id = move_id;
+}
+
+/* home: the job's node says how the move home asked for went */
+static void asked_answer(const struct mosix_mig_msg *in)
+{
+	struct mosix_mig_done d = { .id = in->id, .home = in->home_pe, .num = in->job_num };
+	struct mig_ask *a = NULL;
+	bool moved = in->code == MOSIX_MIG_R_NONE;
+	unsigned int i;
+
+	lockdep_assert_held(&moves_lock);
+	for (i = 0; i < MIG_ASKS_MAX && !a; i++)
+		if (asks[i].used && asks[i].id == in->id && asks[i].host == in->sender_pe &&
+		    asks[i].num == in->job_num)
+			a = &asks[i];
+	if (!a) {
+		/* (a repeat of an answer taken, or none of ours) */
+		stat(MOSIX_STAT_MIG_DROP_UNKNOWN);
+		return;
+	}
+	if (memcmp(a->nonce, in->nonce_s, MOSIX_MIG_NONCE_LEN)) {
+		count_drop(MOSIX_MIG_DROP_NONCE);
+		return;
+	}
+	stat(MOSIX_STAT_MIG_RX);
+	d.uid = a->uid;
+	d.from = moved ? a->host : (u32)in->arg;
+	d.to = a->dest;
+	d.outcome = moved ? MOSIX_MIG_OUTCOME_COMMITTED : MOSIX_MIG_OUTCOME_ABORTED;
+	d.reason = in->code;
+	d.err = -mosix_mig_reason_errno(in->code);
+	d.duration_us = div_u64(ktime_get_ns() - a->start_ns, NSEC_PER_USEC);
+	pr_info("mig: job %u.%u %s node %u (asked of node %u): %s\n", d.home, d.num,
+		moved ? "moved to" : "stayed, not moved to", d.to, a->host,
+		moved ? "done" : mosix_mig_reason_name(in->code));
+	a->used = false;
+	mosix_event_mig_done(&d);
+}
+
+/* home's asks: repeat them, give up at their deadline; the next one's time */
+static s64 ask_timers(s64 now)
+{
+	s64 next = S64_MAX;
+	unsigned int i;
+
+	lockdep_assert_held(&moves_lock);
+	for (i = 0; i < MIG_ASKS_MAX; i++) {
+		struct mig_ask *a = &asks[i];
+		struct mosix_mig_step st = { .send = true };
+
+		if (!a->used)
+			continue;
+		if (now >= a->deadline_ms) {
+			struct mosix_mig_done d = {
+				.id = a->id, .home = mosix_node_pe(), .num = a->num,
+				.uid = a->uid, .from = a->host, .to = a->dest,
+				.outcome = MOSIX_MIG_OUTCOME_ABORTED,
+				.reason = MOSIX_MIG_R_TIMEOUT, .err = ETIMEDOUT,
+				.duration_us = div_u64(ktime_get_ns() - a->start_ns,
+						       NSEC_PER_USEC),
+			};
+
+			pr_info("mig: node %u never said how the move of job %u.%u went (request %016llx)\n",
+				a->host, d.home, a->num, a->id);
+			a->used = false;
+			mosix_event_mig_done(&d);
+			continue;
+		}
+		if (now >= a->next_ms) {
+			st.msg.type = MOSIX_MIG_TYPE_ASK;
+			st.msg.id = a->id;
+			st.msg.home_pe = (u16)mosix_node_pe();
+			st.msg.job_num = a->num;
+			st.msg.to_pe = a->host;
+			st.msg.uid = a->uid;
+			memcpy(st.msg.nonce_s, a->nonce, MOSIX_MIG_NONCE_LEN);
+			st.msg.arg = a->dest;
+			send_step(&st);
+			a->next_ms = now + MIG_ASK_RTO_MS;
+		}
+		next = min(next, min(a->next_ms, a->deadline_ms));
+	}
+	return next;
+}
+
 /* ---- the daemon -------------------------------------------------------- */
 
 static void count_drop(u8 why)
@@ -641,6 +942,14 @@ static void handle_msg(const struct mosix_mig_msg *in)
 	struct mig *g;
 
 	lockdep_assert_held(&moves_lock);
+	if (in->type == MOSIX_MIG_TYPE_ASK) {
+		ask_received(in);
+		return;
+	}
+	if (in->type == MOSIX_MIG_TYPE_ASKED) {
+		asked_answer(in);
+		return;
+	}
 	g = find_move(in->id, in->sender_pe);
 	if (g && g->peer_epoch && in->epoch != g->peer_epoch) {
 		if (in->epoch < g->peer_epoch) {
@@ -736,6 +1045,7 @@ static long run_timers(void)
 	}
 	list_for_each_entry(g, &moves, node)
 		next = min(next, mosix_mig_next_ms(&g->m));
+	next = min(next, ask_timers(now_ms()));
 	if (next == S64_MAX)
 		return MAX_SCHEDULE_TIMEOUT;
 	return max_t(long, msecs_to_jiffies(max_t(s64, next - now_ms(), 1)), 1);

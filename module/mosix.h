@@ -242,6 +242,8 @@ int mosix_jobs_dump(u64 after,
 void mosix_jobs_exit(void);
 int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
 			  struct pid **pid, kuid_t *owner, const char **reason);
+int mosix_jobs_away_at(u32 home, u32 num, kuid_t who, bool admin, u32 *where,
+		       const char **reason);
 void mosix_jobs_move_end(u32 home, u32 num, u32 where);
 struct mosix_job;
 struct mosix_job *mosix_jobs_prepare_arrival(u32 home, u32 num, u32 uid,

@@ -31,6 +31,8 @@ static const char * const type_names[NR_TYPES] = {
 	[MOSIX_MIG_TYPE_ABORT - MOSIX_MIG_TYPE_OFFER]		= "abort",
 	[MOSIX_MIG_TYPE_QUERY - MOSIX_MIG_TYPE_OFFER]		= "query",
 	[MOSIX_MIG_TYPE_OUTCOME - MOSIX_MIG_TYPE_OFFER]		= "outcome",
+	[MOSIX_MIG_TYPE_ASK - MOSIX_MIG_TYPE_OFFER]		= "ask",
+	[MOSIX_MIG_TYPE_ASKED - MOSIX_MIG_TYPE_OFFER]		= "asked",
 };
 
 /* name and the errno a user sees, per reason */
@@ -53,6 +55,8 @@ static const struct {
 	[MOSIX_MIG_R_DUMP]		= { "dump", -EIO },
 	[MOSIX_MIG_R_CANCELLED]		= { "cancelled", -ECANCELED },
 	[MOSIX_MIG_R_UNKNOWN_MOVE]	= { "unknown_move", -ENOENT },
+	[MOSIX_MIG_R_NOT_HERE]		= { "not_here", -ESRCH },
+	[MOSIX_MIG_R_HOST]		= { "host", -EAGAIN },
 };
 
 bool mosix_mig_type_ok(unsigned int type)
@@ -90,9 +94,14 @@ static bool fields_ok(const struct mosix_mig_msg *m)
 {
 	bool t_zero = nonce_zero(m->nonce_t);
 
-	if (m->type != MOSIX_MIG_TYPE_OFFER && m->uid)
+	if (m->type != MOSIX_MIG_TYPE_OFFER && m->type != MOSIX_MIG_TYPE_ASK && m->uid)
 		return false;
 	switch (m->type) {
+	case MOSIX_MIG_TYPE_ASK:
+		return !m->code && t_zero && m->uid != 0xffffffffU &&
+		       m->arg >= 1 && m->arg <= 65535;
+	case MOSIX_MIG_TYPE_ASKED:
+		return m->code < __MOSIX_MIG_R_END && t_zero && m->arg >= 1 && m->arg <= 65535;
 	case MOSIX_MIG_TYPE_OFFER:
 		return !m->code && t_zero && m->uid != 0xffffffffU &&
 		       m->arg >= 1 && m->arg <= MOSIX_MIG_IMAGE_MAX_KB;
@@ -126,6 +135,10 @@ int mosix_mig_validate(const struct mosix_mig_msg *m, enum mosix_info_drop *why)
 	if (!m->sender_pe || !m->epoch || !m->seq || !mosix_mig_body_ok(m))
 		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	if (m->to_pe == m->sender_pe)
+		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
+	/* only a job's home asks for it, and only its home hears how it went */
+	if ((m->type == MOSIX_MIG_TYPE_ASK && m->home_pe != m->sender_pe) ||
+	    (m->type == MOSIX_MIG_TYPE_ASKED && m->home_pe != m->to_pe))
 		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
 	return 0;
 }

@@ -139,6 +139,9 @@ tally() {
 }
 
 mapfile -t kernels < <(awk '{print $1}' .deps/matrix)
+# the kernels whose nodes run trixie's userspace (7.x: bookworm's criu fails there)
+mapfile -t trixie_kernels < <(awk '$2 == "trixie" {print $1}' .deps/matrix)
+userspace_of() { printf '%s\n' "${trixie_kernels[@]}" | grep -qxF -- "$1" && echo trixie || echo host; }
 if [ -n "${CHECK_KERNELS:-}" ]; then
 	for k in $CHECK_KERNELS; do
 		printf '%s\n' "${kernels[@]}" | grep -qxF -- "$k" || { echo "check: $k is not in .deps/matrix" >&2; exit 2; }
@@ -191,6 +194,16 @@ if want builds; then
 	if before_deadline "$name"; then
 		make -s -B mosctl > "$out/mosctl.log" 2>&1 && ! grep -qiE 'warning:|error:' "$out/mosctl.log"
 		record "$name" $? "$out/mosctl.log"
+	fi
+	# (the 7.x guests run trixie's userspace: run-vm.sh --userspace trixie)
+	if [ ${#trixie_kernels[@]} -gt 0 ]; then
+		name="build mosctl for trixie (in the chroot), -Wall -Wextra clean"
+		if before_deadline "$name"; then
+			rm -f build/trixie/tools/mosctl
+			make -s mosctl-trixie > "$out/mosctl-trixie.log" 2>&1 &&
+				! grep -qiE 'warning:|error:' "$out/mosctl-trixie.log"
+			record "$name" $? "$out/mosctl-trixie.log"
+		fi
 	fi
 	timed "builds (${#kernels[@]} kernels from clean, mosctl)" "$(since "$s")"
 fi
@@ -321,7 +334,7 @@ vm_run() {	# vm_run NAME KVER CASEFILES...: TAP to $out/vm-NAME-KVER.tap, progre
 	say "$k $name: booting for $(for c in "$@"; do basename "$c"; done | paste -sd' ')"
 	# (the guests read only files that nothing changes during the run: cache=loose;
 	# what they write goes to their scratch folder, a share of its own)
-	tests/vm/run-vm.sh --kernel "$k" --name "$name" --timeout "$tmo" --root-cache loose "$@" \
+	tests/vm/run-vm.sh --kernel "$k" --name "$name" --timeout "$tmo" --root-cache loose ${VM_USERSPACE:+--userspace "$VM_USERSPACE"} "$@" \
 		2>&1 > "$f.tap" < /dev/null | tee "$f.log" | vm_progress "$k" "$name"
 	echo "${PIPESTATUS[0]}" > "$f.rc"
 	since "$now" > "$f.secs"
@@ -425,7 +438,8 @@ if want vm-cluster; then
 	say "VM 3-node runs: ${#multi[@]} case files in one boot per kernel, ending with the ${#multi_end[@]} that end a guest"
 	for k in "${kernels[@]}"; do
 		if [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
-			vm_run cluster "$k" "${multi[@]}" "${multi_end[@]}"
+			# (a 7.x cluster runs trixie's userspace, as 7.x nodes do: trixie's criu)
+			VM_USERSPACE=$(userspace_of "$k") vm_run cluster "$k" "${multi[@]}" "${multi_end[@]}"
 			vm_report cluster "$k"
 			timed "vm cluster $k" "$(secs_of cluster "$k")"
 		fi

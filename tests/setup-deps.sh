@@ -145,10 +145,12 @@ EOS
 	touch "$chroot_dir/.done"
 fi
 step "refreshing the package lists of the trixie chroot" chroot "$chroot_dir" apt-get update -q
-# what the chroot needs besides debootstrap's --include (mosctl's libsodium: make deb
-# builds mosctl there), checked on every run: a chroot made before a package was
-# added to the list gets it too
-chroot_pkgs=(libsodium-dev)
+# what the chroot needs besides debootstrap's --include, checked on every run: a
+# chroot made before a package was added to the list gets it too. mosctl's libraries
+# (make deb and make mosctl-trixie build it there), and what a 7.x guest running the
+# chroot as its userspace (run-vm.sh --userspace trixie) needs for the cluster cases:
+# trixie's criu 4.1 (bookworm's fails on 6.13 and later), the tests' tools
+chroot_pkgs=(libsodium-dev libmnl-dev criu python3 iproute2 procps jq busybox-static)
 missing=()
 for p in "${chroot_pkgs[@]}"; do
 	# shellcheck disable=SC2016 # (dpkg-query's format)

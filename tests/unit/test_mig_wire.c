@@ -43,6 +43,18 @@ static struct mosix_mig_msg msg(u8 type)
 	case MOSIX_MIG_TYPE_OUTCOME:
 		m.code = MOSIX_MIG_OUTCOME_COMMITTED;
 		break;
+	case MOSIX_MIG_TYPE_ASK:	/* from the job's home, node 3 */
+		m.home_pe = 3;
+		m.uid = 1000;
+		m.arg = 7;
+		memset(m.nonce_t, 0, sizeof(m.nonce_t));
+		break;
+	case MOSIX_MIG_TYPE_ASKED:	/* to the job's home, node 5 */
+		m.home_pe = 5;
+		m.code = MOSIX_MIG_R_BLOCKED;
+		m.arg = 3;
+		memset(m.nonce_t, 0, sizeof(m.nonce_t));
+		break;
 	}
 	return m;
 }
@@ -110,7 +122,7 @@ START_TEST(test_every_byte_counts)
 	/* any change of one byte before the tag is refused or decodes differently */
 	static const u8 types[] = {
 		MOSIX_MIG_TYPE_OFFER, MOSIX_MIG_TYPE_ACCEPT, MOSIX_MIG_TYPE_ABORT,
-		MOSIX_MIG_TYPE_OUTCOME,
+		MOSIX_MIG_TYPE_OUTCOME, MOSIX_MIG_TYPE_ASK, MOSIX_MIG_TYPE_ASKED,
 	};
 	unsigned int t, i;
 
@@ -178,6 +190,17 @@ static const struct field_case {
 	CASE(QUERY, "pid 0", F_ARG, 0, BAD_FIELD),
 	CASE(OUTCOME, "outcome 0", F_CODE, 0, BAD_FIELD),
 	CASE(OUTCOME, "outcome 3", F_CODE, 3, BAD_FIELD),
+	CASE(ASK, "not from the job's home", F_HOME, 1, BAD_SENDER),
+	CASE(ASK, "uid -1", F_UID, 0xffffffffU, BAD_FIELD),
+	CASE(ASK, "to node 0", F_ARG, 0, BAD_FIELD),
+	CASE(ASK, "to node 65536", F_ARG, 65536, BAD_FIELD),
+	CASE(ASK, "a target nonce", F_NONCE_T_SET, 0, BAD_FIELD),
+	CASE(ASK, "a code", F_CODE, MOSIX_MIG_R_BUSY, BAD_FIELD),
+	CASE(ASKED, "not to the job's home", F_HOME, 1, BAD_SENDER),
+	CASE(ASKED, "reason past the end", F_CODE, __MOSIX_MIG_R_END, BAD_FIELD),
+	CASE(ASKED, "a uid", F_UID, 1000, BAD_FIELD),
+	CASE(ASKED, "where 0", F_ARG, 0, BAD_FIELD),
+	CASE(ASKED, "a target nonce", F_NONCE_T_SET, 0, BAD_FIELD),
 #undef CASE
 };
 
@@ -314,6 +337,8 @@ START_TEST(test_every_reason_has_a_name_and_an_errno)
 	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_OFFER - 1), "unknown");
 	ck_assert_str_eq(mosix_mig_type_name(__MOSIX_MIG_TYPE_END), "unknown");
 	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_OUTCOME), "outcome");
+	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_ASKED), "asked");
+	ck_assert_int_eq(mosix_mig_reason_errno(MOSIX_MIG_R_NOT_HERE), -ESRCH);
 }
 END_TEST
 

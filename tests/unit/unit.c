@@ -11,6 +11,7 @@ Suite *mig_wire_suite(void);
 Suite *mig_move_suite(void);
 Suite *imgstream_suite(void);
 Suite *relay_suite(void);
+Suite *balance_suite(void);
 
 int main(void)
 {
@@ -24,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, mig_move_suite());
 	srunner_add_suite(sr, imgstream_suite());
 	srunner_add_suite(sr, relay_suite());
+	srunner_add_suite(sr, balance_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -331,7 +331,8 @@ end_guest() {
 	# peers may time what follows from here
 	: > "$MOSIX_SCRATCH/barrier/__ending.$MOSIX_NODE"
 	case $1 in
-	poweroff) poweroff -f ;;
+	# (a trixie userspace has no poweroff of its own but busybox's, which does the same)
+	poweroff) if command -v poweroff > /dev/null; then poweroff -f; else /bin/busybox poweroff -f; fi ;;
 	crash) echo 1 > /proc/sys/kernel/sysrq; echo b > /proc/sysrq-trigger ;;
 	systemctl)
 		systemctl poweroff || fail "end_guest systemctl: systemctl poweroff failed"

@@ -24,7 +24,8 @@ deps=$top/.deps
 usage() {
 	cat >&2 <<EOF
 usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
-          [--time-scale N] [--name NAME] [--append "extra kernel args"] CASEFILE...
+          [--time-scale N] [--name NAME] [--append "extra kernel args"]
+          [--userspace host|trixie] CASEFILE...
   --kernel KVER       a kernel of $deps/matrix (unpacked under .deps/kernels/KVER)
   --nodes N           guests to start (1-9; default: the largest NODES_REQUIRED of the
                       case files, else 1)
@@ -38,6 +39,10 @@ usage: $0 --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
                       the guests (mosixtest.time_scale=N)
   --name NAME         run name: scratch build/vm/NAME-KVER/ (default: the case names)
   --append ARGS       extra kernel command line arguments
+  --userspace U       the guests' root: host (default: the host's root, read-only) or
+                      trixie (the trixie chroot of make deps, read-only, with this tree
+                      at its path and build/trixie/tools/mosctl as build/tools/mosctl:
+                      a 7.x node runs trixie, whose criu 4.1 works there)
 A case file with GUEST_INIT=systemd boots its guests with systemd as PID 1 over a
 writable overlay of the host root (tests/vm/README.md); all files of a run agree.
 Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
@@ -52,7 +57,7 @@ EOF
 }
 die() { echo "run-vm: $*" >&2; exit 2; }
 
-kver='' nodes='' timeout='' case_timeout=60 name='' append='' root_cache=none time_scale=''
+kver='' nodes='' timeout='' case_timeout=60 name='' append='' root_cache=none time_scale='' userspace=host
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k | --kernel) [ $# -ge 2 ] || usage; kver=$2; shift 2 ;;
@@ -63,6 +68,8 @@ while [ $# -gt 0 ]; do
 	--name) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; append=$2; shift 2 ;;
 	--root-cache) [ $# -ge 2 ] || usage; root_cache=$2; shift 2 ;;
+	--userspace) [ $# -ge 2 ] || usage; userspace=$2; shift 2 ;;
+	--userspace=*) userspace=${1#*=}; shift ;;
 	--kernel=*) kver=${1#*=}; shift ;;
 	--nodes=*) nodes=${1#*=}; shift ;;
 	--timeout=*) timeout=${1#*=}; shift ;;
@@ -83,6 +90,7 @@ done
 [ -z "$time_scale" ] || [[ $time_scale =~ ^([1-9]|1[0-9]|20)$ ]] || die "bad --time-scale '$time_scale' (1-20)"
 [[ $case_timeout =~ ^[1-9][0-9]*$ ]] || die "bad --case-timeout '$case_timeout'"
 case $root_cache in none | loose) ;; *) die "bad --root-cache '$root_cache' (none or loose)" ;; esac
+case $userspace in host | trixie) ;; *) die "bad --userspace '$userspace' (host or trixie)" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (qemu exports / over 9p with security_model=none)"
 for tool in qemu-system-x86_64 vde_switch cpio gzip xz zstd timeout flock; do
 	command -v "$tool" > /dev/null || die "missing $tool: run tests/setup-deps.sh"
@@ -138,6 +146,16 @@ if [ -z "$nodes" ]; then
 else
 	[[ $nodes =~ ^[1-9]$ ]] || die "--nodes must be 1..9"
 	[ "$nodes" -ge "$need" ] || die "a case file needs NODES_REQUIRED=$need nodes, --nodes is $nodes"
+fi
+# a trixie userspace: the chroot, the tree's mountpoint in it, trixie's mosctl
+if [ "$userspace" = trixie ]; then
+	[ "$guest_init" != systemd ] || die "--userspace trixie with GUEST_INIT=systemd is not supported"
+	[ -f "$deps/trixie/.done" ] || die "no trixie chroot $deps/trixie: run tests/setup-deps.sh"
+	command -v "$deps/trixie/usr/sbin/criu" > /dev/null ||
+		die "the trixie chroot has no criu: run tests/setup-deps.sh"
+	[ -x "$top/build/trixie/tools/mosctl" ] && [ -x "$top/build/tools/mosctl" ] ||
+		die "no build/trixie/tools/mosctl (make mosctl-trixie) or build/tools/mosctl (make mosctl)"
+	mkdir -p "$deps/trixie$top" || die "cannot make $top's mountpoint in the trixie chroot"
 fi
 max_guests=${MOSIX_VM_MAX_GUESTS:-4}
 vm_cpu=${MOSIX_VM_CPU:-qemu64}
@@ -376,10 +394,11 @@ fi
 cmdline+=" mosixtest.nodes=$nodes mosixtest.kver=$kver mosixtest.top=$top"
 cmdline+=" mosixtest.case_timeout=$((case_timeout * time_scale)) mosixtest.rootcache=$root_cache"
 [ "$time_scale" = 1 ] || cmdline+=" mosixtest.time_scale=$time_scale"
+[ "$userspace" = host ] || cmdline+=" mosixtest.userspace=$userspace"
 # (net.ifnames=0: udev would rename eth0, whose name the tests and networkd's file use)
 [ "$guest_init" != systemd ] || cmdline+=" mosixtest.init=systemd systemd.unit=mosix-test.target net.ifnames=0"
 acquire_slots
-progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch${debug_kernel:+ (debug kernel)}$( [ "$time_scale" = 1 ] || echo ", time scale $time_scale")"
+progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch${debug_kernel:+ (debug kernel)}$( [ "$userspace" = host ] || echo ", $userspace userspace")$( [ "$time_scale" = 1 ] || echo ", time scale $time_scale")"
 for n in $(seq "$nodes"); do
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
 		-name "mosix-$name-node$n" \

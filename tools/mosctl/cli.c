@@ -216,8 +216,9 @@ static const struct command commands[] = {
 		.usage = "migrate JOB PE|home",
 		.help = "  -h, --help       show this help\n"
 			"\n"
-			"Asks this node's migration daemon to move the job, which must run\n"
-			"here, and waits until the move ended: it prints where the job runs\n"
+			"Asks this node's migration daemon to move the job, which runs here\n"
+			"or, for a job of this node (its home), anywhere: home then asks the\n"
+			"node where it runs. Waits until the move ended: prints where the job runs\n"
 			"and, if it stayed, why (the target is blocked, not up, leaving, has no\n"
 			"usable criu or not enough memory, the job is too large or root's, a\n"
 			"step failed or took too long). A move that fails leaves the job running\n"

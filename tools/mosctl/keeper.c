@@ -29,18 +29,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 #include "mosctl.h"
 #include "relay.h"
 
 /* relay connections waiting their turn, beyond the one read now */
 #define KEEPER_CONNS	8
+/*
+ * A job elsewhere is lost with its node when the cluster view has held that
+ * node down for this long while no relay connection from it is open (TCP
+ * keepalive closes one whose peer stopped answering): a node only starved of
+ * CPU for a while still answers keepalives, a crashed one does not.
+ */
+#define KEEPER_CHECK_MS	2000
+#define KEEPER_LOST_S	15
+#define KEEPER_KEEPIDLE_S	5
+#define KEEPER_KEEPINTVL_S	5
+#define KEEPER_KEEPCNT	3
 
 struct keeper {
 	int conn;		/* the client; -1 once it went */
@@ -563,6 +576,11 @@ static void accept_relay(struct keeper *k)
 	/* reads wait for poll; a stuck peer must not stall the keeper for long */
 	tv.tv_sec = 10;
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* a peer that crashed sends nothing more: keepalive ends the connection */
+	setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 }, sizeof(int));
+	setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &(int){ KEEPER_KEEPIDLE_S }, sizeof(int));
+	setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &(int){ KEEPER_KEEPINTVL_S }, sizeof(int));
+	setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &(int){ KEEPER_KEEPCNT }, sizeof(int));
 	k->nconns++;
 }
 
@@ -689,10 +707,68 @@ static void feed_remote(struct keeper *k)
 	k->ilen = k->ioff = 0;
 }
 
+static time_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * The node the job runs on, if the cluster view holds it down: 0 when the
+ * job runs here, is moving, or its node is up (or the kernel cannot say).
+ */
+static uint32_t job_node_down(struct keeper *k)
+{
+	struct mosctl_job *jobs = NULL;
+	struct mosctl_node *nodes = NULL;
+	struct mosctl_nl nl;
+	size_t n = 0, i;
+	uint32_t where = 0, down = 0;
+
+	if (mosctl_nl_open(&nl))
+		return 0;
+	if (!mosctl_nl_get_jobs(&nl, &jobs, &n))
+		for (i = 0; i < n; i++)
+			if (jobs[i].home == k->home && jobs[i].num == k->num &&
+			    jobs[i].state == MOSIX_JOB_RUNNING && jobs[i].where != k->home)
+				where = jobs[i].where;
+	free(jobs);
+	n = 0;
+	if (where && !mosctl_nl_get_nodes(&nl, &nodes, &n))
+		for (i = 0; i < n; i++)
+			if (nodes[i].pe == where && nodes[i].status == MOSIX_INFO_STATUS_DOWN)
+				down = where;
+	free(nodes);
+	mosctl_nl_close(&nl);
+	return down;
+}
+
+/*
+ * The job's node crashed: the job went with it. Say so to the client and the
+ * log, and end it as killed (the kernel's registry gets that status), so that
+ * mosctl run and mosctl wait end instead of waiting for ever.
+ */
+static void job_lost(struct keeper *k, uint32_t pe)
+{
+	char text[MOSCTL_MSG_TEXT_MAX];
+
+	snprintf(text, sizeof(text),
+		 "job %" PRIu32 ".%" PRIu32 " is lost: node %" PRIu32
+		 ", where it ran, is down (nothing from it for %d s)",
+		 k->home, k->num, pe, KEEPER_LOST_S);
+	klog("%s", text);
+	send_msg(k, MOSCTL_MSG_ERROR, EHOSTDOWN, 0, text);
+	k->status = SIGKILL;
+	k->have_status = true;
+}
+
 /* the job runs elsewhere: relay from there until it ends */
 static void keep_remote(struct keeper *k)
 {
 	bool sent_eof = false;
+	time_t checked = now_s(), down_since = 0;
 
 	while (!k->have_status) {
 		struct pollfd p[4];
@@ -718,8 +794,21 @@ static void keep_remote(struct keeper *k)
 			p[n].fd = k->conns[0].fd;
 			p[n++].events = POLLIN;
 		}
-		if (poll(p, (nfds_t)n, -1) < 0)
+		if (poll(p, (nfds_t)n, KEEPER_CHECK_MS) < 0)
 			continue;
+		if (now_s() - checked >= KEEPER_CHECK_MS / 1000) {
+			uint32_t pe = k->nconns ? 0 : job_node_down(k);
+
+			checked = now_s();
+			if (!pe) {
+				down_since = 0;
+			} else if (!down_since) {
+				down_since = checked;
+			} else if (checked - down_since >= KEEPER_LOST_S) {
+				job_lost(k, pe);
+				break;
+			}
+		}
 		if (i_conn >= 0 && p[i_conn].revents)
 			client_record(k);
 		if (i_cin >= 0 && p[i_cin].revents) {

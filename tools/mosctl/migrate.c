@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `mosctl migrate JOB PE|home`: asks the kernel's migration daemon to move
- * a job (MOSIX_CMD_MIGRATE) and waits for the move's end, the
+ * a job (MOSIX_CMD_MIGRATE; at its home, a job that runs elsewhere too: the
+ * kernel asks that node) and waits for the move's end, the
  * MOSIX_EVENT_MIG_DONE event with the move's id: it listens before it asks,
  * so the end cannot slip by. Exit status 0: the job moved; 1: it stayed
  * where it was (the line printed says why); 2: usage. A move that takes
@@ -84,7 +85,7 @@ static void draw_progress(const struct mig_wait *w, const char *id, int64_t elap
 }
 
 /* why a job stayed, as a user reads it */
-static void print_reason(FILE *f, uint32_t reason, uint32_t to)
+static void print_reason(FILE *f, uint32_t reason, uint32_t from, uint32_t to)
 {
 	switch (reason) {
 	case MOSIX_MIG_R_BLOCKED:
@@ -128,6 +129,13 @@ static void print_reason(FILE *f, uint32_t reason, uint32_t to)
 		break;
 	case MOSIX_MIG_R_UNKNOWN_MOVE:
 		fprintf(f, "node %" PRIu32 " knew nothing of the move", to);
+		break;
+	case MOSIX_MIG_R_NOT_HERE:
+		fprintf(f, "the job does not run on node %" PRIu32 " (mosctl ps there)", from);
+		break;
+	case MOSIX_MIG_R_HOST:
+		fprintf(f, "node %" PRIu32 ", where it runs, cannot move it now (its kernel log says why)",
+			from);
 		break;
 	default:
 		fprintf(f, "reason %" PRIu32, reason);
@@ -268,7 +276,7 @@ int mosctl_cmd_migrate(int argc, char **argv)
 		ret = MOSCTL_EXIT_OK;
 	} else {
 		printf("job %s stayed on node %" PRIu32 ": ", id, w.ev.mig_from);
-		print_reason(stdout, w.ev.mig_reason, w.ev.mig_to);
+		print_reason(stdout, w.ev.mig_reason, w.ev.mig_from, w.ev.mig_to);
 		printf(" (%s)\n", dur);
 	}
 out:

@@ -1129,6 +1129,8 @@ static int spawn(struct move *mv, int conn)
 	int sv[2];
 	pid_t p;
 
+	pid_t parent = getpid();
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	p = fork();
@@ -1138,6 +1140,15 @@ static int spawn(struct move *mv, int conn)
 		return -errno;
 	}
 	if (!p) {
+		/*
+		 * A move's process ends with the service: the kernel has
+		 * aborted what the service's death left open, and a source's
+		 * stream must not hold the job frozen meanwhile (criu's hook
+		 * then asks the kernel, which says resume).
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		close(sv[0]);
 		mnl_socket_close(svc.nl.sock);
 		if (svc.listen_fd >= 0)

@@ -142,11 +142,15 @@
  *   (listen to the events group before asking, not to miss it).
  *   Errors (with an extended ack message): EINVAL (an attribute missing or
  *   malformed, or the target is this node), ENETDOWN (this node is not up),
- *   ENOENT (no such job here, or it does not run here), EPERM (not the
+ *   ENOENT (no such job here), EPERM (not the
  *   job's owner), ENXIO (the PE is not in the table), EHOSTDOWN (the
  *   target is not up in this node's view), EBUSY (the job is moving, or
  *   MOSIX_MIG_MOVES_MAX moves are under way), ENOPKG (no migration helper
  *   is registered on this node).
+ *   A job of this node that runs on another node: home asks that node to
+ *   move it (MOSIX_MIG_TYPE_ASK) and sends the MOSIX_EVENT_MIG_DONE itself,
+ *   with that request's id, once that node answered (or with reason
+ *   timeout when it did not, in mig_timeout_ms and 25 s more).
  *
  * MOSIX_CMD_MIG_HELPER (doit, CAP_NET_ADMIN): the calling socket becomes the
  *   node's migration helper, replacing any other, until it closes or sends
@@ -530,9 +534,11 @@ enum mosix_info_status {
  *       32    2  the job's home PE, 1..65535
  *       34    2  to: the PE this message is for (never the sender)
  *       36    4  the job's number at home, >= 1
- *       40    4  OFFER: the job owner's uid; otherwise 0
+ *       40    4  OFFER: the job owner's uid; ASK: the asking user's
+ *                (home checked that it may move the job); otherwise 0
  *       44    2  code: REFUSE and ABORT a reason (enum mosix_mig_reason),
- *                OUTCOME 1 committed or 2 aborted; otherwise 0
+ *                OUTCOME 1 committed or 2 aborted, ASKED the reason the job
+ *                stayed (0: it moved); otherwise 0
  *       46    2  reserved, 0
  *       48   16  the source's nonce, never all zero
  *       64   16  the target's nonce: zero in OFFER and REFUSE, zero or the
@@ -540,8 +546,18 @@ enum mosix_info_status {
  *       80    8  OFFER: the image size estimate in KiB, 1..MOSIX_MIG_IMAGE_MAX_KB;
  *                ACCEPT: the TCP port of the target's receiver, 1..65535;
  *                PREPARED and QUERY: the restored (frozen) job's pid on the
- *                target, 1..MOSIX_MIG_PID_MAX; otherwise 0
+ *                target, 1..MOSIX_MIG_PID_MAX; ASK: the PE to move the job
+ *                to; ASKED: the PE the job runs on now; otherwise 0
  *       88   32  HMAC-SHA256 tag over bytes [0, 88)
+ *
+ * ASK and ASKED are not part of a move: the job's home asks the node where
+ * the job runs to move it (mosctl migrate at home; the id is home's request,
+ * the source's nonce home's, the target's nonce zero; the sender is the
+ * home PE), and that node, which runs the move itself, answers ASKED once
+ * the move ended (or at once, when it cannot start one), with the same id
+ * and nonce, to the home PE. Home repeats ASK until it has the answer or
+ * gives up; the node answers a repeated ASK with its answer, never a second
+ * move.
  *
  * A message is exactly MOSIX_MIG_MSG_LEN bytes. Which side sends which type,
  * and in which state it is taken, is docs/migration-design.md's table and
@@ -557,6 +573,8 @@ enum mosix_mig_type {
 	MOSIX_MIG_TYPE_ABORT,		/* either */
 	MOSIX_MIG_TYPE_QUERY,		/* target -> source */
 	MOSIX_MIG_TYPE_OUTCOME,		/* source -> target */
+	MOSIX_MIG_TYPE_ASK,		/* home -> the job's node: move it */
+	MOSIX_MIG_TYPE_ASKED,		/* the job's node -> home: how it went */
 	__MOSIX_MIG_TYPE_END
 };
 
@@ -577,6 +595,8 @@ enum mosix_mig_reason {
 	MOSIX_MIG_R_DUMP,		/* criu dump failed on the source */
 	MOSIX_MIG_R_CANCELLED,		/* cancelled by the operator or a shutdown */
 	MOSIX_MIG_R_UNKNOWN_MOVE,	/* the receiver knows no such move */
+	MOSIX_MIG_R_NOT_HERE,		/* ASKED: the job does not run on that node */
+	MOSIX_MIG_R_HOST,		/* ASKED: the job's node cannot move it now */
 	__MOSIX_MIG_R_END
 };
 

@@ -81,6 +81,70 @@ t_a_counter_moves_1_2_3_home_with_continuous_output() {
 	unload_mosix
 }
 
+# mosctl migrate at home of a job that runs elsewhere: home asks that node, which
+# moves it and says how it went; another user cannot; another node cannot ask
+t_home_moves_its_job_wherever_it_runs() {
+	join_all
+	helper_up
+	local id out rc
+	case $MOSIX_NODE in
+	1)
+		# shellcheck disable=SC2016 # (the job's own script)
+		start_job roamer sh -c 'i=0; while :; do echo $i; i=$((i + 1)); sleep 0.1; done'
+		id=$(<"$MOSIX_SCRATCH/roamer.id")
+		migrate_ok "$id" 2
+		grows || fail "no output from node 2"
+		# from home, while it runs on node 2
+		out=$("$MOSCTL" migrate "$id" 3 2>&1) || fail "migrate $id 3 from home: $out"
+		[ "$out" = "${out#*moved from node 2 to node 3}" ] && fail "migrate from home said: $out"
+		log "from home: $out"
+		wait_for 10 sh -c "[ \"\$($MOSCTL ps --json | jq -r '.[] | select(.id == \"$id\") | .where')\" = 3 ]" ||
+			fail "home's ps after the move 2 -> 3: $("$MOSCTL" ps)"
+		grows || fail "no output from node 3"
+		counter_continuous
+		: > "$MOSIX_SCRATCH/roamer.on3"
+		barrier on-3 120
+		# not another user's to move, from home either
+		rc=0
+		out=$(setpriv --reuid=1 --regid=1 --clear-groups "$MOSCTL" migrate "$id" 2 2>&1) || rc=$?
+		[ "$rc" = 1 ] && [[ $out == *"another user's"* ]] ||
+			fail "another user's migrate from home: exit $rc: $out"
+		barrier other-asked 60
+		migrate_ok "$id" home
+		job_runs_here "$id"
+		grows || fail "no output back home"
+		counter_continuous
+		kill -INT "$RUN"
+		wait_for 30 sh -c "! kill -0 $RUN 2> /dev/null" || fail "mosctl run goes on after SIGINT"
+		rc=0
+		wait "$RUN" || rc=$?
+		[ "$rc" = 130 ] || fail "mosctl run exited $rc, not 130: $(cat /tmp/run.err)"
+		RUN=
+		counter_continuous
+		;;
+	2)
+		barrier on-3 120
+		# node 2 is not the job's home, and the job left: nothing to ask
+		id=$(<"$MOSIX_SCRATCH/roamer.id")
+		rc=0
+		out=$("$MOSCTL" migrate "$id" 1 2>&1) || rc=$?
+		[ "$rc" = 1 ] && [[ $out == *"no such job"* ]] ||
+			fail "migrate of a job that left, from node 2: exit $rc: $out"
+		barrier other-asked 60
+		;;
+	3)
+		barrier on-3 120
+		id=$(<"$MOSIX_SCRATCH/roamer.id")
+		job_runs_here "$id"
+		barrier other-asked 60
+		;;
+	esac
+	job_gone_here
+	barrier done 120
+	helper_down
+	unload_mosix
+}
+
 t_a_job_ending_elsewhere_delivers_its_status_home() {
 	join_all
 	helper_up
