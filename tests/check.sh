@@ -223,6 +223,16 @@ if want unit && before_deadline "unit test run"; then
 		say "unit: the run wrote no build/tests/unit.tap"
 	fi
 	record "unit test run (sanitizers clean)" $rc "$out/unit.log"
+	# (issue 11's placement and balancing code, run by its simulator: the targets
+	# against the oracles and the moves per job; about 35 s)
+	name="placement simulator meets its targets (tests/sim/sim_place.c)"
+	if before_deadline "$name"; then
+		make -s build/tests/sim_place > "$out/sim-place.log" 2>&1 && build/tests/sim_place >> "$out/sim-place.log" 2>&1
+		rc=$?
+		say "sim_place: $(grep -c PASS "$out/sim-place.log") targets met, $(grep -c FAIL "$out/sim-place.log") missed"
+		grep FAIL "$out/sim-place.log"
+		record "$name" $rc "$out/sim-place.log"
+	fi
 	timed "unit" "$(since "$s")"
 fi
 
