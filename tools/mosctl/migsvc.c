@@ -1534,6 +1534,29 @@ static void try_register(void)
 }
 
 /*
+ * What an earlier service left (it was killed with moves under way: the
+ * kernel aborted them when it went, and the frozen jobs' hooks cleaned up
+ * what they could): images and logs of moves no one runs any more.
+ */
+static void sweep_mig_dir(void)
+{
+	DIR *d = opendir(MIG_DIR);
+	struct dirent *e;
+	char path[300];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", MIG_DIR, e->d_name);
+		slog("removing %s, left by an earlier helper", path);
+		remove_tree(path);
+	}
+	closedir(d);
+}
+
+/*
  * The service's process, forked by `mosctl helper`: never returns. It
  * stops on SIGTERM (moves under way fail and the jobs stay where they are).
  */
@@ -1562,6 +1585,7 @@ void mosctl_migsvc_run(uint16_t port)
 		slog("cannot make %s: %s", MIG_DIR, strerror(errno));
 		_exit(1);
 	}
+	sweep_mig_dir();
 	svc.port = port;
 	svc.listen_fd = listen_tcp(port);
 	if (svc.listen_fd < 0) {
@@ -1662,6 +1686,26 @@ static int hook_ask_kernel(const char *job)
 }
 
 /*
+ * The move's process went (with its whole service, which would have cleaned
+ * up after it): its files go now. The images are the job's memory and criu,
+ * past its dump, reads them no more; it runs this hook as root.
+ */
+static void hook_cleanup(const char *hook)
+{
+	static const char *const ends[] = { ".out", ".hook", ".hook.sh", ".out.log" };
+	size_t n = strlen(hook), i;
+	char path[160];
+
+	if (n < 5 || strcmp(hook + n - 5, ".hook") || strncmp(hook, MIG_DIR "/", strlen(MIG_DIR) + 1) ||
+	    n - 5 + 9 >= sizeof(path))
+		return;
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		snprintf(path, sizeof(path), "%.*s%s", (int)(n - 5), hook, ends[i]);
+		remove_tree(path);
+	}
+}
+
+/*
  * `mosctl mig-hook`: criu's action script during a move's dump. At
  * post-dump it asks the move's process (MOSCTL_MIG_HOOK names its socket)
  * and exits 0 when the job left (criu then ends the frozen tasks, which the
@@ -1687,8 +1731,12 @@ int mosctl_cmd_mig_hook(int argc, char **argv)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    send(fd, "post-dump", 9, MSG_NOSIGNAL) != 9 || recv(fd, &c, 1, 0) != 1) {
+		int answer;
+
 		mosctl_err("mig-hook: the move's process went without an answer: the kernel decides");
-		return hook_ask_kernel(getenv("MOSCTL_MIG_JOB"));
+		answer = hook_ask_kernel(getenv("MOSCTL_MIG_JOB"));
+		hook_cleanup(path);
+		return answer;
 	}
 	return c == '0' ? 0 : 1;
 }

@@ -181,8 +181,8 @@ t_a_committed_move_kills_the_source_copy_and_runs_the_target_copy() {
 		grep -q "^key-again [0-9a-f]* -> ENOENT" "$MIGLOG" || fail "the key was given twice: $(<"$MIGLOG")"
 		wait_for 5 grep -q "^work commit" "$MIGLOG" || fail "no commit work: $(<"$MIGLOG")"
 		[ "$(stat_of mig_moved)" = 1 ] || fail "mig_moved $(stat_of mig_moved)"
-		# a job that left cannot leave again from here
-		migrate_expect "1.$num" 3 1 "the job runs on another node"
+		# a job that left: its home asks node 2, whose offer node 3 (no helper) refuses
+		migrate_expect "1.$num" 3 1 "job 1.$num stayed on node 2: node 3 has no usable criu"
 		barrier moved
 		barrier checked
 		;;
