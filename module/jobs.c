@@ -391,6 +391,21 @@ static void view_job(const struct mosix_job *job, struct pid_namespace *ns,
 	}
 }
 
+/* the checks of every move of job, by who: 0 or why not */
+static int may_move(const struct mosix_job *job, kuid_t who, bool admin,
+		    const char **reason)
+{
+	if (!job || job->exited || job_gone(job)) {
+		*reason = job ? "the job has exited" : "no such job";
+		return job ? -ESRCH : -ENOENT;
+	}
+	if (!admin && !uid_eq(job->owner, who)) {
+		*reason = "the job is another user's";
+		return -EPERM;
+	}
+	return 0;
+}
+
 /*
  * A move of job num (the migration daemon's): the job must run here, not be
  * moving, and be who's, unless admin. Marks it moving; *pid (a reference)
@@ -404,13 +419,10 @@ int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
 
 	mutex_lock(&jobs_lock);
 	job = find_job(home, num);
-	if (!job || job->exited || job_gone(job)) {
-		*reason = job ? "the job has exited" : "no such job";
-		err = job ? -ESRCH : -ENOENT;
-	} else if (!admin && !uid_eq(job->owner, who)) {
-		*reason = "the job is another user's";
-		err = -EPERM;
-	} else if (!job->pid) {
+	err = may_move(job, who, admin, reason);
+	if (err)
+		goto unlock;
+	if (!job->pid) {
 		*reason = "the job runs on another node: move it from there";
 		err = -ENOENT;
 	} else if (job->moving) {
@@ -421,6 +433,7 @@ int mosix_jobs_move_begin(u32 home, u32 num, kuid_t who, bool admin,
 		*pid = get_pid(job->pid);
 		*owner = job->owner;
 	}
+unlock:
 	mutex_unlock(&jobs_lock);
 	return err;
 }
@@ -438,17 +451,11 @@ int mosix_jobs_away_at(u32 home, u32 num, kuid_t who, bool admin, u32 *where,
 
 	mutex_lock(&jobs_lock);
 	job = find_job(home, num);
-	if (!job || job->exited || job_gone(job)) {
-		*reason = job ? "the job has exited" : "no such job";
-		err = job ? -ESRCH : -ENOENT;
-	} else if (!admin && !uid_eq(job->owner, who)) {
-		*reason = "the job is another user's";
-		err = -EPERM;
-	} else if (job->guest || job->pid) {
+	err = may_move(job, who, admin, reason);
+	if (!err && (job->guest || job->pid))
 		err = 1;
-	} else {
+	else if (!err)
 		*where = job->where;
-	}
 	mutex_unlock(&jobs_lock);
 	return err;
 }
