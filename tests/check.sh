@@ -23,7 +23,9 @@
 #             with it measured 85 minutes (2026-12-01), over the 75-minute budget: it
 #             joins make check once the boots are cheaper
 #   vm-debug  both boots again on the debug kernel (tests/debug-kernel/: KASAN, lockdep,
-#             kmemleak, KFENCE, ...): it builds in the background from the start
+#             kmemleak, KFENCE, ...), but for the case files with DEBUG_KERNEL=debug-check
+#             (the criu moves: minutes each there; make debug-check runs them): it
+#             builds in the background from the start
 #             (cached under /var/cache/mosix: seconds; on a fresh machine about 13
 #             minutes, beside the phases above); then, still in the background,
 #             mosix.ko and dkms for it (tests/debug-check.sh --prepare) and its
@@ -107,6 +109,18 @@ times=()
 fail_list=()
 timed() { times+=("$(printf '%-72s %5ds' "$1" "$2")"); }
 since() { echo $(( $(date +%s) - $1 )); }
+# the host's busy and total jiffies now (/proc/stat's cpu line), and at the end how busy
+# the cores were since t0, in percent of all of them
+read -r _ u n sy id io irq sirq st _ < /proc/stat
+cpu_t0_busy=$((u + n + sy + irq + sirq + st)) cpu_t0_all=$((u + n + sy + id + io + irq + sirq + st))
+host_cpu_busy_pct() {
+	local u n sy id io irq sirq st busy all
+	read -r _ u n sy id io irq sirq st _ < /proc/stat
+	busy=$((u + n + sy + irq + sirq + st - cpu_t0_busy))
+	all=$((u + n + sy + id + io + irq + sirq + st - cpu_t0_all))
+	[ "$all" -gt 0 ] || return 1
+	echo "$((busy * 100 / all))% of $(nproc) cores"
+}
 
 # tally TAPFILE: ok lines add to passed; not ok lines, and ok # SKIP lines that are not
 # on skip_allowed, to failed. Sets t_ok t_nok t_skip (the skips among t_nok).
@@ -325,7 +339,7 @@ vm_progress() {	# KVER NAME: run-vm.sh's progress as it comes, one line per test
 			case $r in ok) r="ok    " ;; skip) r="SKIP  " ;; fail) r="FAIL  " ;; *) r="FAIL ($r)" ;; esac
 			say "$k $name $node: $r $t ($cf, $secs)"
 			;;
-		PASS:* | FAIL:* | *killed* | *"qemu exited"* | *waiting* | run-vm:* | *initramfs* | *interrupted* | *terminated*)
+		PASS:* | FAIL:* | cpu:* | *killed* | *"qemu exited"* | *waiting* | run-vm:* | *initramfs* | *interrupted* | *terminated*)
 			say "$k $name: $line" ;;
 		esac
 	done
@@ -365,6 +379,12 @@ vm_report() {	# NAME KVER: tally a finished vm_run
 	fi
 }
 secs_of() { cat "$out/vm-$1-$2.secs" 2> /dev/null || echo 0; }
+# cpu_note NAME KVER: what the run's guests used of the host's CPU (run-vm.sh's cpu: line)
+cpu_note() {
+	local c
+	c=$(sed -n 's/.*cpu: guests used \([0-9]*\) CPU-s.*/\1/p' "$out/vm-$1-$2.log" 2> /dev/null | tail -n 1)
+	[ -z "$c" ] || echo " (guests: $c CPU-s)"
+}
 
 vm_single() {	# KVER: the single-guest boot, then each ENDS_GUEST=1 file's own boot
 	[ ${#single[@]} -eq 0 ] || vm_run single "$1" "${single[@]}"
@@ -380,7 +400,7 @@ vm_single_report() {	# KVER: tally vm_single's boots, one row of the time table
 		secs=$((secs + $(secs_of "$n" "$k")))
 		row+=" +$n"
 	done
-	timed "$row" "$secs"
+	timed "$row$(cpu_note single "$k")" "$secs"
 }
 
 if want vm-single || want vm-cluster || want vm-systemd || want vm-debug; then
@@ -451,7 +471,7 @@ if want vm-cluster; then
 			# (a 7.x cluster runs trixie's userspace, as 7.x nodes do: trixie's criu)
 			VM_USERSPACE=$(userspace_of "$k") vm_run cluster "$k" "${multi[@]}" "${multi_end[@]}"
 			vm_report cluster "$k"
-			timed "vm cluster $k" "$(secs_of cluster "$k")"
+			timed "vm cluster $k$(cpu_note cluster "$k")" "$(secs_of cluster "$k")"
 		fi
 	done
 	timed "vm cluster: the phase" "$(since "$s")"
@@ -494,9 +514,10 @@ if want vm-debug; then
 	# (the single-guest boot's job writes debug-prepare.rc before that boot starts)
 	while [ ! -f "$out/debug-prepare.rc" ] && kill -0 "$debug_single_job" 2> /dev/null; do sleep 5; done
 	prc=$(cat "$out/debug-prepare.rc" 2> /dev/null || echo '?')
-	if [ "$prc" = 0 ] && [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
-		say "VM 3-node run on the debug kernel $debug_kver"
-		VM_RUN_MAX=$debug_max vm_run cluster "$debug_kver" "${multi[@]}" "${multi_end[@]}"
+	debug_boot_files "${multi[@]}" "${multi_end[@]}"
+	if [ "$prc" = 0 ] && [ ${#debug_files[@]} -gt 0 ]; then
+		say "VM 3-node run on the debug kernel $debug_kver (not the ${#debug_check_only[@]} DEBUG_KERNEL=debug-check files: make debug-check)"
+		VM_RUN_MAX=$debug_max vm_run cluster "$debug_kver" "${debug_files[@]}"
 	fi
 	wait "$debug_single_job"
 	wait "$debug_kernel_job"
@@ -509,9 +530,9 @@ if want vm-debug; then
 	record "mosix.ko, mosctl and dkms for $debug_kver (tests/debug-check.sh --prepare)" "$prc" "$out/debug-prepare.log"
 	if [ "$prc" = 0 ]; then
 		vm_single_report "$debug_kver"
-		if [ $((${#multi[@]} + ${#multi_end[@]})) -gt 0 ]; then
+		if [ ${#debug_files[@]} -gt 0 ]; then
 			vm_report cluster "$debug_kver"
-			timed "vm cluster $debug_kver" "$(secs_of cluster "$debug_kver")"
+			timed "vm cluster $debug_kver$(cpu_note cluster "$debug_kver")" "$(secs_of cluster "$debug_kver")"
 		fi
 	else
 		record "vm single and cluster on $debug_kver (not run: no debug kernel or mosix.ko for it)" 1
@@ -539,8 +560,12 @@ failure_digest() {
 	done
 }
 timed "total" "$(since "$t0")"
+host_cpu_busy_pct >> "$out/host-cpu" 2> /dev/null
 echo "time per phase:"
 printf '  %s\n' "${times[@]}"
+# how busy the host's cores were over the whole run: a phase that cannot go faster
+# by running more at once shows near 100 here
+[ -s "$out/host-cpu" ] && echo "  host CPU busy over the run: $(<"$out/host-cpu")"
 if [ "$failed" != 0 ]; then
 	failure_digest 2> /dev/null | head -n 30
 	echo "the failures (${#fail_list[@]}; the first 25):"

@@ -3,8 +3,8 @@
 # The VM suites on the debug kernel (tests/debug-kernel/: KASAN, lockdep with
 # PROVE_LOCKING and PROVE_RCU, DEBUG_ATOMIC_SLEEP, debug objects, kmemleak, KFENCE).
 # run-vm.sh recognises that kernel (it has KASAN) and changes its defaults for it:
-# case and wait_for limits times 4 (--time-scale), acpi=noirq, no slub_debug or
-# init_on_free (KASAN sees what they see), and two more checks per guest: guest.sh's
+# case and wait_for limits times 4 (--time-scale), acpi=noirq, no slub_debug (KASAN
+# sees what it sees), and two more checks per guest: guest.sh's
 # kmemleak scan at its end reports nothing, lockdep is still on at the end. panic_on_warn
 # and the splat search (lockdep, KASAN, KFENCE, kmemleak, "sleeping function called from
 # invalid context", ...) are those of every kernel: any report fails the run.

@@ -10,12 +10,16 @@
 #   systemd_files       GUEST_INIT=systemd (NODES_REQUIRED=3): the 3-node boot under
 #                       systemd, on the kernels whose headers the host has (tests/check.sh)
 #   case_errors         a line per case file that fits no boot (each fails make check)
+#   debug_check_only    the files with DEBUG_KERNEL=debug-check: on the debug kernel,
+#                       make check's 3-node boot leaves them out (make debug-check runs
+#                       them); the stock kernels run them as any other
 # Within a boot: smoke and net3 first (the quickest signs that the guests and their
 # network work at all), then the rest by name.
 sort_case_files() {
 	local c n own e vm_first=(tests/vm/cases/smoke.sh tests/vm/cases/net3.sh) case_files
 	local -A ends_node=()	# node -> the case file that ends its guest
 	single=() single_own=() multi=() multi_end=() systemd_files=() case_errors=()
+	debug_check_only=()
 	case_files=("${vm_first[@]}")
 	for c in tests/vm/cases/*.sh; do
 		[ -e "$c" ] || continue
@@ -37,6 +41,7 @@ sort_case_files() {
 		fi
 		own=
 		grep -qE '^ENDS_GUEST=1([^0-9]|$)' "$c" && own=1
+		grep -qE '^DEBUG_KERNEL=debug-check([^a-z-]|$)' "$c" && debug_check_only+=("$c")
 		case ${n:-1}/$own in
 		1/) single+=("$c") ;;
 		1/1) single_own+=("$c") ;;
@@ -54,5 +59,15 @@ sort_case_files() {
 			;;
 		*) case_errors+=("case file $c is in no VM run (NODES_REQUIRED=$n: make check runs 1 and 3)") ;;
 		esac
+	done
+}
+
+# debug_boot_files FILE...: those FILEs that make check boots on the debug kernel (all
+# but debug_check_only), into the array debug_files
+debug_boot_files() {
+	local c
+	debug_files=()
+	for c in "$@"; do
+		case " ${debug_check_only[*]} " in *" $c "*) ;; *) debug_files+=("$c") ;; esac
 	done
 }

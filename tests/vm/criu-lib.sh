@@ -28,9 +28,6 @@ helper_up() {
 	# clusters with run-vm.sh --userspace trixie; a run without it skips here)
 	if ! grep -q "helper port=7311 criu=1" "$CFG/daemons"; then
 		case $(uname -r) in
-		*-mosix-debug)
-			# (its allnoconfig base lacks what criu checks for: hugetlbfs first)
-			skip "criu cannot run on the debug kernel's minimal config: $(grep -m1 Error "$HLOG")" ;;
 		6.[0-9].* | 6.1[0-2].*) fail "criu does not work here: $(<"$HLOG")" ;;
 		*)
 			grep -q '^VERSION_CODENAME=bookworm' /etc/os-release ||

@@ -10,7 +10,7 @@
 # Usage: run-vm.sh --kernel KVER [--nodes N] [--timeout SEC] [--case-timeout SEC]
 #                  [--time-scale N] [--name NAME] [--append "kernel args"] CASEFILE...
 # A debug kernel (one with KASAN: tests/debug-kernel/) is 5-10x slower under TCG; for
-# it the defaults change: --time-scale 4, acpi=noirq, no slub_debug/init_on_free (KASAN
+# it the defaults change: --time-scale 4, acpi=noirq, no slub_debug (KASAN
 # finds what they find), and each guest's end must show a clean kmemleak scan and
 # lockdep still on (tests/debug-kernel/README.md).
 # Output: TAP on stdout, progress on stderr. Exit 0: all good; 1: a failure (logs are
@@ -47,6 +47,8 @@ A case file with GUEST_INIT=systemd boots its guests with systemd as PID 1 over 
 writable overlay of the host root (tests/vm/README.md); all files of a run agree.
 Environment: MOSIX_VM_MAX_GUESTS (default 4): guests running at once on this machine,
   counted over all run-vm.sh invocations (a run waits until it gets --nodes slots).
+  MOSIX_VM_SLUB_OWNER=1: slub_debug=FZPU instead of FZP on the stock kernels (a
+  SLUB report then carries the allocating and freeing stacks; about 40% slower).
   MOSIX_VM_CPU (default qemu64: about 11% less host CPU than max under TCG,
   measured; the same model on every guest): the guests' QEMU CPU model.
   --root-cache MODE   9p cache mode of the read-only host root in the guests: none
@@ -356,24 +358,24 @@ vde_pid=$(cat "$scratch/vde/pid" 2> /dev/null)
 # no_timer_check: on a loaded host the emulated IO-APIC timer can miss the kernel's
 # early check ("IO-APIC + timer doesn't work!", a panic at 0.05 s: seen here)
 cmdline="console=ttyS0 panic=-1 panic_on_warn=1 quiet loglevel=4 no_timer_check sysctl.kernel.hung_task_timeout_secs=30"
-# memory debugging that the stock kernels have built in but off: freed memory wiped,
-# SLUB sanity checks (F), red zones (Z), poisoning (P), KFENCE sampling every 10 ms.
-# SLUB's owner tracking (U: the allocating and freeing stacks in a report) is kept
-# for kernels without KFENCE (6.1): it costs every allocation a stack trace (a 6.12
-# guest booted in 14.5 s with FZPU, 9.3 s with FZP, 7.7 s without; its tests took
-# about 40% longer), and a KFENCE report carries those stacks anyway. Decided from the
-# kernel's config, so that the splat search for "BUG cache (Tainted: ...)" and
-# "KFENCE:" has something to find; guest.sh checks that each is in force.
-# On a debug kernel neither: KASAN sees every use after free and overflow that
+# memory debugging that the stock kernels have built in but off: SLUB sanity checks
+# (F), red zones (Z), poisoning (P), KFENCE sampling every 10 ms
+# where the kernel has it (not 6.1). SLUB's owner tracking (U: the allocating and
+# freeing stacks in a report) finds nothing more and costs every allocation a stack
+# trace (a 6.12 guest booted in 14.5 s with FZPU, 9.3 s with FZP, 7.7 s without; its
+# tests took about 40% longer): off, but MOSIX_VM_SLUB_OWNER=1 adds it, to rerun a
+# failure for the stacks. Decided from the kernel's config, so that the splat search
+# for "BUG cache (Tainted: ...)" and "KFENCE:" has something to find; guest.sh checks
+# that each is in force. Not init_on_free=1: it reports nothing (P already poisons
+# freed objects; freed pages wiped only read back as zeros) and costs every free.
+# On a debug kernel no slub_debug: KASAN sees every use after free and overflow that
 # poisoning and red zones see, and they cost it about 25% more CPU (a fork/exec/module
 # load benchmark: 80 CPU-s with slub_debug=FZP init_on_free=1, 60 without).
 [ -n "$kconfig" ] || progress "note: no kernel config for $kver: slub_debug and KFENCE stay off"
-[ -n "$debug_kernel" ] || cmdline+=" init_on_free=1"
-if kconfig_on CONFIG_KFENCE; then
-	cmdline+=" kfence.sample_interval=10"
-	[ -n "$debug_kernel" ] || ! kconfig_on CONFIG_SLUB_DEBUG || cmdline+=" slub_debug=FZP"
-else
-	kconfig_on CONFIG_SLUB_DEBUG && cmdline+=" slub_debug=FZPU"
+kconfig_on CONFIG_KFENCE && cmdline+=" kfence.sample_interval=10"
+if [ -z "$debug_kernel" ] && kconfig_on CONFIG_SLUB_DEBUG; then
+	cmdline+=" slub_debug=FZP"
+	[ "${MOSIX_VM_SLUB_OWNER:-0}" = 0 ] || cmdline+=U
 fi
 # the debug kernel under TCG with the default pc machine: ACPI's _PRT method runs into
 # the 30 s AML loop timeout once per PCI device (about 95 s more to boot): no ACPI IRQ
@@ -398,6 +400,23 @@ cmdline+=" mosixtest.case_timeout=$((case_timeout * time_scale)) mosixtest.rootc
 # (net.ifnames=0: udev would rename eth0, whose name the tests and networkd's file use)
 [ "$guest_init" != systemd ] || cmdline+=" mosixtest.init=systemd systemd.unit=mosix-test.target net.ifnames=0"
 acquire_slots
+# the host CPU the guests use (their QEMUs are reaped through timeout: children's
+# times); printed at the end beside the wall time, so a run shows whether its guests
+# waited or computed, and check.sh adds it up per phase
+# (times runs in this shell, not a subshell, whose children are not these)
+children_cpu() {	# children_cpu VAR: centiseconds of user+system of reaped children
+	local -a t
+	local x m sec cs=0
+	times > "$scratch/.times"
+	mapfile -t t < "$scratch/.times"
+	for x in ${t[1]}; do	# "0m1.500s 0m0.250s"
+		m=${x%%m*} sec=${x#*m}; sec=${sec%s}
+		cs=$((cs + m * 6000 + 10#${sec%.*} * 100 + 10#$(printf '%.2s' "${sec#*.}00")))
+	done
+	printf -v "$1" '%s' "$cs"
+}
+children_cpu cpu0
+wall0=$(elapsed)
 progress "$kver: starting $nodes guest(s), ${#exp_func[@]} test(s) each, scratch $scratch${debug_kernel:+ (debug kernel)}$( [ "$userspace" = host ] || echo ", $userspace userspace")$( [ "$time_scale" = 1 ] || echo ", time scale $time_scale")"
 for n in $(seq "$nodes"); do
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
@@ -471,6 +490,10 @@ done
 wait "$watch_pid" 2> /dev/null
 watch_pid=''
 cleanup
+children_cpu cpu1
+cpu_cs=$((cpu1 - cpu0))
+wall_s=$(awk -v a="$wall0" -v b="$(elapsed)" 'BEGIN { printf "%d", b - a }')
+progress "cpu: guests used $((cpu_cs / 100)) CPU-s in ${wall_s} s wall ($nodes guest(s): $(( wall_s > 0 ? cpu_cs / wall_s / nodes : 0 ))% of a core each)"
 
 # --- judge the run
 tnum=0 nfail=0 ntest=0
