@@ -49,6 +49,8 @@ bool mosix_mig_allow_root;
 /* moves asked of other nodes (home) and by other homes (the job's node) */
 #define MIG_ASKS_MAX		16
 #define MIG_ASK_RTO_MS		1000
+/* a phase's first progress report goes home at once, the others at most this often */
+#define MIG_PROGRESS_FWD_MS	500
 #define MIG_ASK_SLACK_MS	10000
 
 /* one move, this node's end */
@@ -176,6 +178,8 @@ struct mig_asked {
 	u16 home, code, where;
 	u32 num;
 	s64 forget_ms;		/* answered: kept until then */
+	u16 fwd_phase;		/* the progress last sent home, and when */
+	s64 fwd_ms;
 };
 
 /* under moves_lock */
@@ -424,6 +428,46 @@ static void asked_move_ended(const struct mig *g, bool moved)
 				   moved ? target_pe(g) : g->m.self_pe);
 			return;
 		}
+	}
+}
+
+/*
+ * A move that home asked for is under way: how far it is, to home (it passes
+ * it on to its mosctl migrate), in KiB rounded up (all sent stays all sent).
+ * A report lost is no matter: no repeat.
+ */
+static void forward_progress(const struct mig *g, u32 phase, u64 done, u64 total)
+{
+	struct mosix_mig_step st = { .send = true };
+	u64 total_kib = DIV_ROUND_UP_ULL(total, 1024);
+	s64 now = now_ms();
+	unsigned int i;
+
+	lockdep_assert_held(&moves_lock);
+	for (i = 0; i < MIG_ASKS_MAX; i++) {
+		struct mig_asked *a = &asked[i];
+
+		if (!a->used || a->answered || a->move_id != g->m.id)
+			continue;
+		if (total_kib > U32_MAX)
+			return;
+		/* (a phase's first report and the last of all at once) */
+		if (a->fwd_phase == phase && done != total &&
+		    now < a->fwd_ms + MIG_PROGRESS_FWD_MS)
+			return;
+		a->fwd_phase = (u16)phase;
+		a->fwd_ms = now;
+		st.msg.type = MOSIX_MIG_TYPE_PROGRESS;
+		st.msg.id = a->id;
+		st.msg.home_pe = a->home;
+		st.msg.job_num = a->num;
+		st.msg.to_pe = a->home;
+		st.msg.code = (u16)phase;
+		st.msg.total_kib = (u32)total_kib;
+		st.msg.arg = DIV_ROUND_UP_ULL(done, 1024);
+		memcpy(st.msg.nonce_s, a->nonce, MOSIX_MIG_NONCE_LEN);
+		send_step(&st);
+		return;
 	}
 }
 
@@ -836,12 +880,13 @@ static void ask_received(const struct mosix_mig_msg *in)
 	a->move_id = move_id;
 }
 
-/* home: the job's node says how the move home asked for went */
-static void asked_answer(const struct mosix_mig_msg *in)
+/*
+ * Home: the ask an ASKED or PROGRESS from the job's node is about, or NULL
+ * (counted: a repeat of an answer taken, none of ours, a wrong nonce)
+ */
+static struct mig_ask *ask_of(const struct mosix_mig_msg *in)
 {
-	struct mosix_mig_done d = { .id = in->id, .home = in->home_pe, .num = in->job_num };
 	struct mig_ask *a = NULL;
-	bool moved = in->code == MOSIX_MIG_R_NONE;
 	unsigned int i;
 
 	lockdep_assert_held(&moves_lock);
@@ -850,15 +895,42 @@ static void asked_answer(const struct mosix_mig_msg *in)
 		    asks[i].num == in->job_num)
 			a = &asks[i];
 	if (!a) {
-		/* (a repeat of an answer taken, or none of ours) */
 		stat(MOSIX_STAT_MIG_DROP_UNKNOWN);
-		return;
+		return NULL;
 	}
 	if (memcmp(a->nonce, in->nonce_s, MOSIX_MIG_NONCE_LEN)) {
 		count_drop(MOSIX_MIG_DROP_NONCE);
-		return;
+		return NULL;
 	}
 	stat(MOSIX_STAT_MIG_RX);
+	return a;
+}
+
+/* home: how far the move it asked for is, to whoever listens (mosctl migrate) */
+static void progress_received(const struct mosix_mig_msg *in)
+{
+	struct mig_ask *a = ask_of(in);
+	struct mosix_mig_progress p;
+
+	if (!a)
+		return;
+	p = (struct mosix_mig_progress) {
+		.id = a->id, .home = in->home_pe, .num = a->num, .uid = a->uid,
+		.to = a->dest, .phase = in->code, .done = in->arg * 1024,
+		.total = (u64)in->total_kib * 1024,
+	};
+	mosix_event_mig_progress(&p);
+}
+
+/* home: the job's node says how the move home asked for went */
+static void asked_answer(const struct mosix_mig_msg *in)
+{
+	struct mosix_mig_done d = { .id = in->id, .home = in->home_pe, .num = in->job_num };
+	struct mig_ask *a = ask_of(in);
+	bool moved = in->code == MOSIX_MIG_R_NONE;
+
+	if (!a)
+		return;
 	d.uid = a->uid;
 	d.from = moved ? a->host : (u32)in->arg;
 	d.to = a->dest;
@@ -948,6 +1020,10 @@ static void handle_msg(const struct mosix_mig_msg *in)
 	}
 	if (in->type == MOSIX_MIG_TYPE_ASKED) {
 		asked_answer(in);
+		return;
+	}
+	if (in->type == MOSIX_MIG_TYPE_PROGRESS) {
+		progress_received(in);
 		return;
 	}
 	g = find_move(in->id, in->sender_pe);
@@ -1298,6 +1374,7 @@ int mosix_mig_progress(u32 portid, u64 id, u32 phase, u64 done, u64 total,
 		p.num = g->m.job_num;
 		p.uid = g->m.uid;
 		p.to = g->m.peer_pe;
+		forward_progress(g, phase, done, total);
 	}
 unlock:
 	mutex_unlock(&moves_lock);

@@ -33,6 +33,7 @@ static const char * const type_names[NR_TYPES] = {
 	[MOSIX_MIG_TYPE_OUTCOME - MOSIX_MIG_TYPE_OFFER]		= "outcome",
 	[MOSIX_MIG_TYPE_ASK - MOSIX_MIG_TYPE_OFFER]		= "ask",
 	[MOSIX_MIG_TYPE_ASKED - MOSIX_MIG_TYPE_OFFER]		= "asked",
+	[MOSIX_MIG_TYPE_PROGRESS - MOSIX_MIG_TYPE_OFFER]	= "progress",
 };
 
 /* name and the errno a user sees, per reason */
@@ -94,9 +95,13 @@ static bool fields_ok(const struct mosix_mig_msg *m)
 {
 	bool t_zero = nonce_zero(m->nonce_t);
 
-	if (m->type != MOSIX_MIG_TYPE_OFFER && m->type != MOSIX_MIG_TYPE_ASK && m->uid)
+	if (m->type != MOSIX_MIG_TYPE_OFFER && m->type != MOSIX_MIG_TYPE_ASK &&
+	    m->type != MOSIX_MIG_TYPE_PROGRESS && m->uid)
 		return false;
 	switch (m->type) {
+	case MOSIX_MIG_TYPE_PROGRESS:
+		return m->code >= MOSIX_MIG_PHASE_DUMPING && m->code < __MOSIX_MIG_PHASE_END &&
+		       t_zero && m->arg <= m->total_kib;
 	case MOSIX_MIG_TYPE_ASK:
 		return !m->code && t_zero && m->uid != 0xffffffffU &&
 		       m->arg >= 1 && m->arg <= 65535;
@@ -136,9 +141,10 @@ int mosix_mig_validate(const struct mosix_mig_msg *m, enum mosix_info_drop *why)
 		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_FIELD, -ERANGE);
 	if (m->to_pe == m->sender_pe)
 		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
-	/* only a job's home asks for it, and only its home hears how it went */
+	/* only a job's home asks for it, and only its home hears how it goes */
 	if ((m->type == MOSIX_MIG_TYPE_ASK && m->home_pe != m->sender_pe) ||
-	    (m->type == MOSIX_MIG_TYPE_ASKED && m->home_pe != m->to_pe))
+	    ((m->type == MOSIX_MIG_TYPE_ASKED || m->type == MOSIX_MIG_TYPE_PROGRESS) &&
+	     m->home_pe != m->to_pe))
 		return mosix_info_drop_as(why, MOSIX_INFO_DROP_BAD_SENDER, -EINVAL);
 	return 0;
 }

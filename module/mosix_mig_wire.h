@@ -30,11 +30,14 @@ struct mosix_mig_msg {
 	u16 home_pe;			/* the job: HOME.NUM */
 	u32 job_num;
 	u16 to_pe;
-	u32 uid;
-	u16 code;			/* enum mosix_mig_reason or _outcome */
+	union {
+		u32 uid;		/* OFFER, ASK */
+		u32 total_kib;		/* PROGRESS: the images' size */
+	};
+	u16 code;			/* reason, outcome or phase, by type */
 	u8 nonce_s[MOSIX_MIG_NONCE_LEN];
 	u8 nonce_t[MOSIX_MIG_NONCE_LEN];
-	u64 arg;			/* size estimate, port or pid, by type */
+	u64 arg;			/* size estimate, port, pid, PE, KiB sent, by type */
 };
 
 /* true for the types of enum mosix_mig_type */

@@ -55,6 +55,13 @@ static struct mosix_mig_msg msg(u8 type)
 		m.arg = 3;
 		memset(m.nonce_t, 0, sizeof(m.nonce_t));
 		break;
+	case MOSIX_MIG_TYPE_PROGRESS:	/* to the job's home, node 5: 1 MiB of 2 */
+		m.home_pe = 5;
+		m.code = MOSIX_MIG_PHASE_STREAMING;
+		m.total_kib = 2048;
+		m.arg = 1024;
+		memset(m.nonce_t, 0, sizeof(m.nonce_t));
+		break;
 	}
 	return m;
 }
@@ -123,6 +130,7 @@ START_TEST(test_every_byte_counts)
 	static const u8 types[] = {
 		MOSIX_MIG_TYPE_OFFER, MOSIX_MIG_TYPE_ACCEPT, MOSIX_MIG_TYPE_ABORT,
 		MOSIX_MIG_TYPE_OUTCOME, MOSIX_MIG_TYPE_ASK, MOSIX_MIG_TYPE_ASKED,
+		MOSIX_MIG_TYPE_PROGRESS,
 	};
 	unsigned int t, i;
 
@@ -201,6 +209,12 @@ static const struct field_case {
 	CASE(ASKED, "a uid", F_UID, 1000, BAD_FIELD),
 	CASE(ASKED, "where 0", F_ARG, 0, BAD_FIELD),
 	CASE(ASKED, "a target nonce", F_NONCE_T_SET, 0, BAD_FIELD),
+	CASE(PROGRESS, "not to the job's home", F_HOME, 1, BAD_SENDER),
+	CASE(PROGRESS, "phase 0", F_CODE, 0, BAD_FIELD),
+	CASE(PROGRESS, "phase past the end", F_CODE, __MOSIX_MIG_PHASE_END, BAD_FIELD),
+	CASE(PROGRESS, "more bytes sent than in all", F_ARG, 2049, BAD_FIELD),
+	CASE(PROGRESS, "bytes sent of an unknown size", F_UID, 0, BAD_FIELD),
+	CASE(PROGRESS, "a target nonce", F_NONCE_T_SET, 0, BAD_FIELD),
 #undef CASE
 };
 
@@ -338,6 +352,7 @@ START_TEST(test_every_reason_has_a_name_and_an_errno)
 	ck_assert_str_eq(mosix_mig_type_name(__MOSIX_MIG_TYPE_END), "unknown");
 	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_OUTCOME), "outcome");
 	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_ASKED), "asked");
+	ck_assert_str_eq(mosix_mig_type_name(MOSIX_MIG_TYPE_PROGRESS), "progress");
 	ck_assert_int_eq(mosix_mig_reason_errno(MOSIX_MIG_R_NOT_HERE), -ESRCH);
 }
 END_TEST

@@ -535,10 +535,13 @@ enum mosix_info_status {
  *       34    2  to: the PE this message is for (never the sender)
  *       36    4  the job's number at home, >= 1
  *       40    4  OFFER: the job owner's uid; ASK: the asking user's
- *                (home checked that it may move the job); otherwise 0
+ *                (home checked that it may move the job); PROGRESS: the
+ *                images' whole size in KiB (rounded up; 0 while unknown);
+ *                otherwise 0
  *       44    2  code: REFUSE and ABORT a reason (enum mosix_mig_reason),
  *                OUTCOME 1 committed or 2 aborted, ASKED the reason the job
- *                stayed (0: it moved); otherwise 0
+ *                stayed (0: it moved), PROGRESS the phase (enum
+ *                mosix_mig_phase); otherwise 0
  *       46    2  reserved, 0
  *       48   16  the source's nonce, never all zero
  *       64   16  the target's nonce: zero in OFFER and REFUSE, zero or the
@@ -547,7 +550,8 @@ enum mosix_info_status {
  *                ACCEPT: the TCP port of the target's receiver, 1..65535;
  *                PREPARED and QUERY: the restored (frozen) job's pid on the
  *                target, 1..MOSIX_MIG_PID_MAX; ASK: the PE to move the job
- *                to; ASKED: the PE the job runs on now; otherwise 0
+ *                to; ASKED: the PE the job runs on now; PROGRESS: the KiB
+ *                sent so far (rounded up; at most the whole size); otherwise 0
  *       88   32  HMAC-SHA256 tag over bytes [0, 88)
  *
  * ASK and ASKED are not part of a move: the job's home asks the node where
@@ -557,7 +561,10 @@ enum mosix_info_status {
  * the move ended (or at once, when it cannot start one), with the same id
  * and nonce, to the home PE. Home repeats ASK until it has the answer or
  * gives up; the node answers a repeated ASK with its answer, never a second
- * move.
+ * move. While that move runs, the node tells home how far it is: PROGRESS
+ * (the same id and nonce, to the home PE; each phase's first report at once,
+ * then at most every half second), which home passes on as the request's
+ * MOSIX_EVENT_MIG_PROGRESS; a PROGRESS lost is no matter.
  *
  * A message is exactly MOSIX_MIG_MSG_LEN bytes. Which side sends which type,
  * and in which state it is taken, is docs/migration-design.md's table and
@@ -575,6 +582,7 @@ enum mosix_mig_type {
 	MOSIX_MIG_TYPE_OUTCOME,		/* source -> target */
 	MOSIX_MIG_TYPE_ASK,		/* home -> the job's node: move it */
 	MOSIX_MIG_TYPE_ASKED,		/* the job's node -> home: how it went */
+	MOSIX_MIG_TYPE_PROGRESS,	/* the job's node -> home: how far it is */
 	__MOSIX_MIG_TYPE_END
 };
 

@@ -98,10 +98,26 @@ t_home_moves_its_job_wherever_it_runs() {
 		id=$(<"$MOSIX_SCRATCH/roamer.id")
 		migrate_ok "$id" 2
 		grows || fail "no output from node 2"
-		# from home, while it runs on node 2
-		out=$("$MOSCTL" migrate "$id" 3 2>&1) || fail "migrate $id 3 from home: $out"
-		[ "$out" = "${out#*moved from node 2 to node 3}" ] && fail "migrate from home said: $out"
-		log "from home: $out"
+		# from home, while it runs on node 2, on a terminal (script's pty): the
+		# progress node 2 sends home (PROGRESS messages) shows there as the move's
+		"$MOSCTL" monitor --json > /tmp/events.json &
+		local mon=$! ts=/tmp/migrate.ts
+		sleep 0.5
+		script -qec "$MOSCTL migrate $id 3" "$ts" < /dev/null > /dev/null ||
+			fail "migrate $id 3 from home (on a terminal): $(tr '\r' '\n' < "$ts")"
+		kill "$mon"
+		wait "$mon"
+		out=$(tr '\r' '\n' < "$ts" | grep -v '^.\[K$')
+		log "from home: $(tail -n 4 <<< "$out" | tr '\n' '|')"
+		grep -q "moved from node 2 to node 3" <<< "$out" || fail "migrate from home said: $out"
+		grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of [0-9.]+ [KM]iB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" <<< "$out" ||
+			fail "no progress line at home: $out"
+		# home's events: the move's progress, dumping first, the stream's bytes all sent
+		jq -e -s --arg id "$id" 'map(select(.event == "mig-progress" and .job == $id)) |
+			length > 0 and (.[0].phase == "dumping") and
+			(map(select(.phase == "restoring" and .done_bytes == .total_bytes and
+				.total_bytes > 0)) | length) == 1' /tmp/events.json > /dev/null ||
+			fail "home's mig-progress events: $(grep mig-progress /tmp/events.json | head -n 20)"
 		wait_for 10 sh -c "[ \"\$($MOSCTL ps --json | jq -r '.[] | select(.id == \"$id\") | .where')\" = 3 ]" ||
 			fail "home's ps after the move 2 -> 3: $("$MOSCTL" ps)"
 		grows || fail "no output from node 3"
