@@ -54,6 +54,14 @@
 #define KEEPER_KEEPIDLE_S	5
 #define KEEPER_KEEPINTVL_S	5
 #define KEEPER_KEEPCNT	3
+/*
+ * Relay connections whose handshake is under way: the keeper sends its hello
+ * and goes on relaying; the reply (a fixed MOSCTL_RELAY_REPLY_LEN bytes) is
+ * read once all of it is there, or the connection goes after this long. A
+ * peer that connects and says nothing costs a slot, never the job's output.
+ */
+#define KEEPER_PENDING		4
+#define KEEPER_HANDSHAKE_S	10
 
 struct keeper {
 	int conn;		/* the client; -1 once it went */
@@ -76,6 +84,9 @@ struct keeper {
 	uint8_t key[MOSCTL_RELAY_KEY_LEN];
 	struct mosctl_relay conns[KEEPER_CONNS];	/* [0]: the one read now */
 	int nconns;
+	struct mosctl_relay pend[KEEPER_PENDING];	/* hello sent, no reply yet */
+	time_t pend_until[KEEPER_PENDING];
+	int npend;
 	bool away;			/* the local copy left */
 };
 
@@ -551,37 +562,125 @@ static void write_ticket(struct keeper *k)
 	sodium_memzero(text, sizeof(text));
 }
 
-/* a helper elsewhere connects for the job: its turn comes after the others' */
+static time_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* pend[i] leaves the list (the slot it leaves at the end is wiped) */
+static void unlist_pending(struct keeper *k, int i)
+{
+	k->npend--;
+	memmove(k->pend + i, k->pend + i + 1, (size_t)(k->npend - i) * sizeof(k->pend[0]));
+	memmove(k->pend_until + i, k->pend_until + i + 1,
+		(size_t)(k->npend - i) * sizeof(k->pend_until[0]));
+	sodium_memzero(&k->pend[k->npend], sizeof(k->pend[0]));
+}
+
+static void drop_pending(struct keeper *k, int i)
+{
+	close(k->pend[i].fd);
+	mosctl_relay_wipe(&k->pend[i]);
+	unlist_pending(k, i);
+}
+
+/* the handshakes past their time go */
+static void expire_pending(struct keeper *k)
+{
+	time_t now = now_s();
+	int i = 0;
+
+	while (i < k->npend) {
+		if (now < k->pend_until[i]) {
+			i++;
+			continue;
+		}
+		klog("job %" PRIu32 ".%" PRIu32 ": a relay connection refused: no reply to the hello in %d s",
+		     k->home, k->num, KEEPER_HANDSHAKE_S);
+		drop_pending(k, i);
+	}
+}
+
+/* a helper elsewhere connects for the job: the keeper's hello, the reply later */
 static void accept_relay(struct keeper *k)
 {
-	struct timeval tv = { 30, 0 };
+	struct timeval tv = { 10, 0 };
+	int lowat = MOSCTL_RELAY_REPLY_LEN;
 	char err[200];
 	int c = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (c < 0)
 		return;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (k->nconns == KEEPER_CONNS) {
+	if (k->npend == KEEPER_PENDING || k->nconns + k->npend >= KEEPER_CONNS) {
+		klog("job %" PRIu32 ".%" PRIu32 ": a relay connection refused: %d open already",
+		     k->home, k->num, k->nconns + k->npend);
 		close(c);
 		return;
 	}
-	if (mosctl_relay_accept(&k->conns[k->nconns], c, k->key, k->home, k->num, err,
-				sizeof(err))) {
+	/* (the hello fits in a new socket's buffer; poll wakes for the whole reply) */
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	if (mosctl_relay_accept_begin(&k->pend[k->npend], c, k->key, k->home, k->num, err,
+				      sizeof(err))) {
 		klog("job %" PRIu32 ".%" PRIu32 ": a relay connection refused: %s", k->home,
 		     k->num, err);
 		close(c);
 		return;
 	}
-	/* reads wait for poll; a stuck peer must not stall the keeper for long */
-	tv.tv_sec = 10;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	k->pend_until[k->npend++] = now_s() + KEEPER_HANDSHAKE_S;
+}
+
+/* pend[i] has its whole reply (or closed): it joins the others, its turn after theirs */
+static void finish_relay(struct keeper *k, int i)
+{
+	struct mosctl_relay *r = &k->pend[i];
+	int c = r->fd, lowat = 1;
+	char err[200];
+
+	if (mosctl_relay_accept_end(r, k->key, err, sizeof(err))) {
+		klog("job %" PRIu32 ".%" PRIu32 ": a relay connection refused: %s", k->home,
+		     k->num, err);
+		drop_pending(k, i);
+		return;
+	}
+	setsockopt(c, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	k->conns[k->nconns] = *r;
+	unlist_pending(k, i);
 	/* a peer that crashed sends nothing more: keepalive ends the connection */
 	setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 }, sizeof(int));
 	setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &(int){ KEEPER_KEEPIDLE_S }, sizeof(int));
 	setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &(int){ KEEPER_KEEPINTVL_S }, sizeof(int));
 	setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &(int){ KEEPER_KEEPCNT }, sizeof(int));
 	k->nconns++;
+}
+
+/* the handshakes under way, into p from n on: how many */
+static int watch_pending(const struct keeper *k, struct pollfd *p, int n)
+{
+	int i;
+
+	for (i = 0; i < k->npend; i++) {
+		p[n + i].fd = k->pend[i].fd;
+		p[n + i].events = POLLIN;
+		p[n + i].revents = 0;
+	}
+	return k->npend;
+}
+
+/* the count handshakes watched from p[first] on: finished or expired */
+static void serve_pending(struct keeper *k, const struct pollfd *p, int first, int count)
+{
+	int i;
+
+	/* (from the last: a finished one leaves the list) */
+	for (i = count - 1; i >= 0; i--)
+		if (p[first + i].revents)
+			finish_relay(k, i);
+	expire_pending(k);
 }
 
 static void pop_relay(struct keeper *k)
@@ -707,14 +806,6 @@ static void feed_remote(struct keeper *k)
 	k->ilen = k->ioff = 0;
 }
 
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /*
  * The node the job runs on, if the cluster view holds it down: 0 when the
  * job runs here, is moving, or its node is up (or the kernel cannot say).
@@ -771,8 +862,8 @@ static void keep_remote(struct keeper *k)
 	time_t checked = now_s(), down_since = 0;
 
 	while (!k->have_status) {
-		struct pollfd p[4];
-		int n = 0, i_conn = -1, i_cin = -1, i_l = -1, i_r = -1;
+		struct pollfd p[4 + KEEPER_PENDING];
+		int n = 0, i_conn = -1, i_cin = -1, i_l = -1, i_r = -1, i_p, np;
 
 		if (k->conn >= 0) {
 			i_conn = n;
@@ -794,7 +885,10 @@ static void keep_remote(struct keeper *k)
 			p[n].fd = k->conns[0].fd;
 			p[n++].events = POLLIN;
 		}
-		if (poll(p, (nfds_t)n, KEEPER_CHECK_MS) < 0)
+		i_p = n;
+		np = watch_pending(k, p, n);
+		n += np;
+		if (poll(p, (nfds_t)n, np ? 1000 : KEEPER_CHECK_MS) < 0)
 			continue;
 		if (now_s() - checked >= KEEPER_CHECK_MS / 1000) {
 			uint32_t pe = k->nconns ? 0 : job_node_down(k);
@@ -818,10 +912,11 @@ static void keep_remote(struct keeper *k)
 				feed_remote(k);
 			}
 		}
-		if (i_l >= 0 && p[i_l].revents)
-			accept_relay(k);
 		if (i_r >= 0 && p[i_r].revents)
 			relay_record(k);
+		serve_pending(k, p, i_p, np);
+		if (i_l >= 0 && p[i_l].revents)
+			accept_relay(k);
 	}
 }
 
@@ -853,9 +948,9 @@ void mosctl_keeper(int conn)
 	write_ticket(&k);
 
 	while (k.st >= 0 || k.jout >= 0 || k.jerr >= 0) {
-		struct pollfd p[7];
+		struct pollfd p[7 + KEEPER_PENDING];
 		int n = 0, i_conn = -1, i_cin = -1, i_jin = -1, i_out = -1,
-		    i_err = -1, i_st = -1, i_l = -1;
+		    i_err = -1, i_st = -1, i_l = -1, i_p, np;
 
 #define WATCH(idx, f, ev) do { idx = n; p[n].fd = (f); p[n].events = (ev); \
 		p[n++].revents = 0; } while (0)
@@ -874,7 +969,11 @@ void mosctl_keeper(int conn)
 		if (k.lfd >= 0)
 			WATCH(i_l, k.lfd, POLLIN);
 #undef WATCH
-		if (poll(p, (nfds_t)n, -1) < 0)
+		i_p = n;
+		np = watch_pending(&k, p, n);
+		n += np;
+		/* (a handshake under way has its time: wake to end it) */
+		if (poll(p, (nfds_t)n, np ? 1000 : -1) < 0)
 			continue;
 		if (i_conn >= 0 && p[i_conn].revents)
 			client_record(&k);
@@ -888,6 +987,7 @@ void mosctl_keeper(int conn)
 			relay_out(&k.jerr, &k.cerr);
 		if (i_st >= 0 && p[i_st].revents)
 			job_status(&k);
+		serve_pending(&k, p, i_p, np);
 		if (i_l >= 0 && p[i_l].revents)
 			accept_relay(&k);
 	}
@@ -907,6 +1007,8 @@ void mosctl_keeper(int conn)
 	if (k.init_dir[0])
 		rmdir(k.init_dir);
 	close_fd(&k.lfd);
+	while (k.npend)
+		drop_pending(&k, 0);
 	while (k.nconns)
 		pop_relay(&k);
 	sodium_memzero(k.key, sizeof(k.key));

@@ -155,6 +155,36 @@ t_ctrl_c_to_run_reaches_the_job_and_run_exits_130() {
 	down
 }
 
+t_a_silent_relay_connection_never_stalls_the_job_and_is_dropped() {
+	up
+	# shellcheck disable=SC2016 # (the job's own script)
+	dfl "$MOSCTL" run -o "$WORK/count.out" -- sh -c 'i=0; while :; do echo $i; i=$((i + 1)); sleep 0.1; done' &
+	local client=$! id port n1 n2 rc=0 t=/tmp/silent.tcp
+	wait_for 30 have_job || fail "the job did not appear in ps"
+	id=$(last_job)
+	port=$(sed -n 's/^port //p' "/run/mosix/relay/$id")
+	[ -n "$port" ] || fail "no port in /run/mosix/relay/$id"
+	# connect to the job's relay port and say nothing (not even an answer to the
+	# keeper's hello): the keeper goes on relaying, and drops it after 10 s
+	(exec 3<> "/dev/tcp/127.0.0.1/$port" && cat <&3 > "$t") &
+	local silent=$!
+	n1=$(wc -l < "$WORK/count.out")
+	nap 3
+	n2=$(wc -l < "$WORK/count.out")
+	[ "$((n2 - n1))" -ge 5 ] || fail "the job's output stalled: $n1 lines, 3 s later $n2"
+	wait_for 30 grep -q "job $id: a relay connection refused: no reply to the hello in 10 s" \
+		"$MOSIX_SCRATCH/helper.log" || fail "the silent connection was not dropped: $(tail -n 5 "$MOSIX_SCRATCH/helper.log")"
+	# (the keeper closed it: cat saw the end)
+	wait_for 10 sh -c "! kill -0 $silent 2> /dev/null" || fail "the silent connection is still open"
+	[ -s "$t" ] || fail "no hello from the keeper"
+	n1=$(wc -l < "$WORK/count.out")
+	wait_for 10 sh -c "[ \$(wc -l < $WORK/count.out) -gt $((n1 + 5)) ]" || fail "no output after the drop"
+	kill -INT "$client"
+	wait "$client" || rc=$?
+	[ "$rc" = 130 ] || fail "mosctl run exited $rc, not 130"
+	down
+}
+
 t_a_signal_the_job_handles_is_delivered_to_it() {
 	up
 	"$MOSCTL" run -o "$WORK/trap.out" -- sh -c 'trap "echo got USR1; exit 5" USR1; echo ready; while :; do sleep 0.2; done' &
