@@ -107,6 +107,27 @@ static const struct command commands[] = {
 			"from the installed node table; exit 1 if the table does not have it.\n",
 	},
 	{
+		.name = "block",
+		.fn = mosctl_cmd_block,
+		.summary = "take no new guests here (their offers are refused: blocked)",
+		.usage = "block",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Writes 1 to configfs's block: offers of jobs from other nodes are\n"
+			"answered \"blocked\" from now on; the guests running here stay (mosctl\n"
+			"noblock undoes it). Needs CAP_SYS_ADMIN.\n",
+	},
+	{
+		.name = "noblock",
+		.fn = mosctl_cmd_noblock,
+		.summary = "take guests here again",
+		.usage = "noblock",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Writes 0 to configfs's block: this node takes guests again (if it is up\n"
+			"and has a migration helper with a working criu). Needs CAP_SYS_ADMIN.\n",
+	},
+	{
 		.name = "shutdown",
 		.fn = mosctl_cmd_shutdown,
 		.summary = "take this node out of the cluster, showing every stage live",

@@ -105,6 +105,8 @@ int mosctl_cmd_isup(int argc, char **argv);
 int mosctl_cmd_getload(int argc, char **argv);
 int mosctl_cmd_getspeed(int argc, char **argv);
 int mosctl_cmd_whois(int argc, char **argv);
+int mosctl_cmd_block(int argc, char **argv);
+int mosctl_cmd_noblock(int argc, char **argv);
 int mosctl_cmd_shutdown(int argc, char **argv);
 int mosctl_cmd_monitor(int argc, char **argv);
 int mosctl_cmd_start(int argc, char **argv);

@@ -118,3 +118,36 @@ t_mosctl_map_error_names_file_and_line_and_changes_nothing() {
 	[ "$(<"$CFG/table")" = "1 10.99.0.1 3" ] || fail "table changed"
 	unload_mosix
 }
+
+t_block_and_noblock_set_whether_guests_are_taken() {
+	load_mosix
+	set_test_key
+	printf '1 10.99.0.1 3\n' > /tmp/m.map
+	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
+	local out rc=0
+	[ "$(<"$CFG/block")" = 0 ] || fail "block is $(<"$CFG/block") at first"
+	out=$($MOSCTL block) || fail "block failed: $out"
+	[ "$out" = "node 2 takes no new guests; the guests running here stay" ] || fail "block said: $out"
+	[ "$(<"$CFG/block")" = 1 ] || fail "block is $(<"$CFG/block") after mosctl block"
+	dmesg | tail -n 20 | grep -q "mig: guests blocked by the operator" || fail "no kernel log line for the block"
+	out=$($MOSCTL block) || fail "block again failed: $out"
+	[[ $out == *"(it was blocked already)"* ]] || fail "block again said: $out"
+	# not root: refused with the reason, nothing changes
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$MOSCTL" noblock 2>&1) || rc=$?
+	[ "$rc" = 1 ] && [[ $out == *"noblock: "*"/block: Permission denied"* ]] ||
+		fail "noblock as nobody: exit $rc: $out"
+	[ "$(<"$CFG/block")" = 1 ] || fail "block changed by a refused noblock"
+	rc=0
+	out=$($MOSCTL noblock extra 2>&1) || rc=$?
+	[ "$rc" = 2 ] && [[ $out == *"unexpected argument 'extra'"* ]] || fail "noblock extra: exit $rc: $out"
+	[ "$(<"$CFG/block")" = 1 ] || fail "block changed by a bad command line"
+	out=$($MOSCTL noblock) || fail "noblock failed: $out"
+	[ "$out" = "node 2 takes guests again" ] || fail "noblock said: $out"
+	[ "$(<"$CFG/block")" = 0 ] || fail "block is $(<"$CFG/block") after mosctl noblock"
+	dmesg | tail -n 20 | grep -q "mig: guests accepted by the operator" || fail "no kernel log line for noblock"
+	$MOSCTL setpe -off || fail "setpe -off failed"
+	unload_mosix
+	rc=0
+	out=$($MOSCTL block 2>&1) || rc=$?
+	[ "$rc" = 1 ] && [[ $out == *"is the mosix module loaded?"* ]] || fail "block without the module: exit $rc: $out"
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guests: `mosctl block` and `mosctl noblock` (openMosix's block and
+ * noblock), whether this node takes new guests, through configfs's block.
+ * Blocking refuses the offers to come (they are answered "blocked"); the
+ * guests running here stay where they are.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "mosctl.h"
+
+static int set_block(int argc, char **argv, bool block)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0];
+	char was[16] = "", pe[16] = "";
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+		if (c == 'h') {
+			mosctl_help(cmd, stdout);
+			return MOSCTL_EXIT_OK;
+		}
+		return mosctl_bad_option(cmd, argv, c);
+	}
+	if (optind < argc)
+		return mosctl_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	/* (what it was, for the message: quietly; the write says why it fails) */
+	mosctl_configfs_read_quiet("block", was, sizeof(was));
+	if (mosctl_configfs_write("block", block ? "1" : "0", 1, cmd))
+		return MOSCTL_EXIT_FAIL;
+	if (mosctl_configfs_read_quiet("pe", pe, sizeof(pe)) || !strcmp(pe, "0"))
+		snprintf(pe, sizeof(pe), "(off)");
+	if (block)
+		printf("node %s takes no new guests%s; the guests running here stay\n", pe,
+		       !strcmp(was, "1") ? " (it was blocked already)" : "");
+	else
+		printf("node %s takes guests%s\n", pe,
+		       !strcmp(was, "0") ? " (it did already)" : " again");
+	return MOSCTL_EXIT_OK;
+}
+
+int mosctl_cmd_block(int argc, char **argv)
+{
+	return set_block(argc, argv, true);
+}
+
+int mosctl_cmd_noblock(int argc, char **argv)
+{
+	return set_block(argc, argv, false);
+}
