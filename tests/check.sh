@@ -250,35 +250,33 @@ if want unit && before_deadline "unit test run"; then
 	timed "unit" "$(since "$s")"
 fi
 
-# --- fuzz the shared parsers briefly (a crash or round-trip failure fails)
+# --- fuzz the shared parsers briefly (a crash or round-trip failure fails): two
+# targets at a time, one core each (a libFuzzer run is single-threaded)
+fuzz_targets=(
+	"fuzz|the map parser"
+	"fuzz-info|the info datagram decoder"
+	"fuzz-mig|the migration control message decoder"
+	"fuzz-imgstream|the migration image stream's receiver"
+	"fuzz-relay|the relay's receiving ends and ticket parser"
+)
 if want fuzz; then
 	s=$(date +%s)
-	name="fuzz the map parser for ${FUZZ_SECONDS}s"
-	if before_deadline "$name"; then
-		make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz.log" 2>&1
-		record "$name" $? "$out/fuzz.log"
-	fi
-	name="fuzz the info datagram decoder for ${FUZZ_SECONDS}s"
-	if before_deadline "$name"; then
-		make -s fuzz-info FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-info.log" 2>&1
-		record "$name" $? "$out/fuzz-info.log"
-	fi
-	name="fuzz the migration control message decoder for ${FUZZ_SECONDS}s"
-	if before_deadline "$name"; then
-		make -s fuzz-mig FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-mig.log" 2>&1
-		record "$name" $? "$out/fuzz-mig.log"
-	fi
-	name="fuzz the migration image stream's receiver for ${FUZZ_SECONDS}s"
-	if before_deadline "$name"; then
-		make -s fuzz-imgstream FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-imgstream.log" 2>&1
-		record "$name" $? "$out/fuzz-imgstream.log"
-	fi
-	name="fuzz the relay's receiving ends and ticket parser for ${FUZZ_SECONDS}s"
-	if before_deadline "$name"; then
-		make -s fuzz-relay FUZZ_SECONDS="$FUZZ_SECONDS" > "$out/fuzz-relay.log" 2>&1
-		record "$name" $? "$out/fuzz-relay.log"
-	fi
-	timed "fuzz (5 targets)" "$(since "$s")"
+	for ((i = 0; i < ${#fuzz_targets[@]}; i += 2)); do
+		pair=("${fuzz_targets[@]:i:2}")
+		pids=() names=() logs=()
+		for t in "${pair[@]}"; do
+			name="fuzz ${t#*|} for ${FUZZ_SECONDS}s"
+			before_deadline "$name" || continue
+			log=$out/${t%%|*}.log
+			make -s "${t%%|*}" FUZZ_SECONDS="$FUZZ_SECONDS" > "$log" 2>&1 &
+			pids+=($!) names+=("$name") logs+=("$log")
+		done
+		for j in "${!pids[@]}"; do
+			wait "${pids[$j]}"
+			record "${names[$j]}" $? "${logs[$j]}"
+		done
+	done
+	timed "fuzz (${#fuzz_targets[@]} targets, 2 at a time)" "$(since "$s")"
 fi
 
 # --- dkms add/build/install for every kernel, in dkms trees under build/dkms

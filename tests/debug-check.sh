@@ -23,7 +23,8 @@
 #                                   mosctl, and its dkms tree (tests/dkms.sh KVER, which
 #                                   replaces build/dkms: not while another dkms.sh runs)
 #   tests/debug-check.sh --kver     print the debug kernel's KVER
-# Environment: DEBUG_CHECK_TIMEOUT (default 3600): run-vm.sh --timeout of each boot.
+# Environment: DEBUG_CHECK_TIMEOUT (default 5400: the 3-node boot's criu moves take
+# about 45 minutes there): run-vm.sh --timeout of each boot.
 # tests/check.sh runs the same boots through its vm_run (see tests/debug-kernel/README.md).
 # GUEST_INIT=systemd case files do not run here: their guests build the module with dkms
 # (make systemd-check, on the stock kernels).
@@ -104,7 +105,7 @@ source tests/vm/case-runs.sh
 sort_case_files
 for e in "${case_errors[@]}"; do say "$e"; done
 
-tmo=${DEBUG_CHECK_TIMEOUT:-3600}
+tmo=${DEBUG_CHECK_TIMEOUT:-5400}
 run() {	# NAME CASEFILE...: one boot; TAP in $out/vm-NAME.tap
 	local name=$1 s=$SECONDS
 	shift

@@ -192,8 +192,11 @@ static const struct command commands[] = {
 		.name = "run",
 		.fn = mosctl_cmd_run,
 		.summary = "run a command as a mosix job whose home is this node",
-		.usage = "run [--name NAME] [-o FILE] [-e FILE] [--detach] [--] CMD [ARGS...]",
-		.help = "  --name NAME      the job's name in ps (1-31 of A-Z a-z 0-9 . _ + -;\n"
+		.usage = "run [--node PE] [--name NAME] [-o FILE] [-e FILE] [--detach] [--] CMD [ARGS...]",
+		.help = "  --node PE        run it on node PE: started here, it moves there at\n"
+			"                   once (a line on stderr says so, or why it stayed:\n"
+			"                   then it runs here); its home is this node all the same\n"
+			"  --name NAME      the job's name in ps (1-31 of A-Z a-z 0-9 . _ + -;\n"
 			"                   default: the command's file name)\n"
 			"  -o, --output FILE\n"
 			"                   the job's stdout goes to FILE (created, truncated)\n"
@@ -349,6 +352,30 @@ int mosctl_bad_option(const char *cmd, char **argv, int c)
 	if (optopt)
 		return mosctl_usage(cmd, "unknown option '-%c'", optopt);
 	return mosctl_usage(cmd, "unknown or ambiguous option '%s'", arg);
+}
+
+int mosctl_help_only(int argc, char **argv, int max_args)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0];
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	/* "+": a PE or address never looks like an option; stop at it */
+	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+		if (c == 'h') {
+			mosctl_help(cmd, stdout);
+			return MOSCTL_EXIT_OK;
+		}
+		return mosctl_bad_option(cmd, argv, c);
+	}
+	if (argc - optind > max_args)
+		return mosctl_usage(cmd, "unexpected argument '%s'", argv[optind + max_args]);
+	return -1;
 }
 
 void mosctl_help(const char *cmd, FILE *f)

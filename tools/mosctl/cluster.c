@@ -86,27 +86,12 @@ int mosctl_nl_load_table(struct mosctl_nl *nl, struct mosix_map *map)
 static int one_argument(int argc, char **argv, const char *what,
 			const char **arg)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cmd = argv[0];
-	int c;
+	int ret = mosctl_help_only(argc, argv, 1);
 
-	optind = 0;
-	opterr = 0;
-	/* "+": a PE or address never looks like an option; stop at it */
-	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
-		if (c == 'h') {
-			mosctl_help(cmd, stdout);
-			return MOSCTL_EXIT_OK;
-		}
-		return mosctl_bad_option(cmd, argv, c);
-	}
+	if (ret >= 0)
+		return ret;
 	if (optind >= argc)
-		return mosctl_usage(cmd, "missing %s", what);
-	if (optind + 1 < argc)
-		return mosctl_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+		return mosctl_usage(argv[0], "missing %s", what);
 	*arg = argv[optind];
 	return -1;
 }

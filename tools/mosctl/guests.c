@@ -7,32 +7,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include "mosctl.h"
 
 static int set_block(int argc, char **argv, bool block)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *cmd = argv[0];
 	char was[16] = "", pe[16] = "";
-	int c;
+	int ret = mosctl_help_only(argc, argv, 0);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
-		if (c == 'h') {
-			mosctl_help(cmd, stdout);
-			return MOSCTL_EXIT_OK;
-		}
-		return mosctl_bad_option(cmd, argv, c);
-	}
-	if (optind < argc)
-		return mosctl_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (ret >= 0)
+		return ret;
 	/* (what it was, for the message: quietly; the write says why it fails) */
 	mosctl_configfs_read_quiet("block", was, sizeof(was));
 	if (mosctl_configfs_write("block", block ? "1" : "0", 1, cmd))

@@ -272,6 +272,8 @@ static void make_init_dir(struct keeper *k, struct mosctl_jobinit *ji)
 	ji->init_dir = k->init_dir;
 }
 
+static void write_ticket(struct keeper *k);
+
 static void start_job(struct keeper *k, const struct mosctl_run_req *req,
 		      int fds[MOSCTL_REQ_FDS], struct mosctl_jobinit *ji)
 {
@@ -340,6 +342,8 @@ static void start_job(struct keeper *k, const struct mosctl_run_req *req,
 		       "cannot reach the mosix module: %s", strerror(-e));
 	}
 	k->registered = true;
+	/* the ticket first: mosctl run --node moves the job as soon as it hears of it */
+	write_ticket(k);
 	send_msg(k, MOSCTL_MSG_STARTED, k->home, k->num, NULL);
 	if (k->conn < 0) {
 		/*
@@ -945,7 +949,6 @@ void mosctl_keeper(int conn)
 	if (sodium_init() < 0)
 		refuse(&k, EIO, "libsodium does not initialise");
 	start_job(&k, &req, fds, &ji);
-	write_ticket(&k);
 
 	while (k.st >= 0 || k.jout >= 0 || k.jerr >= 0) {
 		struct pollfd p[7 + KEEPER_PENDING];

@@ -150,8 +150,12 @@ static void on_interrupt(int sig)
 	interrupted = sig;
 }
 
-/* waits for the MIG_DONE event of w->id: 0, or -1 with the error printed */
-static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id)
+/*
+ * Waits for the MIG_DONE event of w->id: 0, or -1 with the error printed.
+ * A SIGINT or SIGTERM ends the wait (the move goes on), unless finish: then
+ * the move's end is waited for all the same (the kernel's timeouts bound it).
+ */
+static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id, bool finish)
 {
 	struct pollfd pfd = { mnl_socket_get_fd(ev->sock), POLLIN, 0 };
 	bool tty = isatty(STDERR_FILENO), drawn = false;
@@ -166,7 +170,7 @@ static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id)
 			draw_progress(w, id, elapsed);
 			drawn = true;
 		}
-		if (interrupted) {
+		if (interrupted && !finish) {
 			if (drawn)
 				fputs("\r\033[K", stderr);
 			mosctl_err("migrate: interrupted; the move of job %s goes on (mosctl ps shows where it runs)",
@@ -204,19 +208,84 @@ static int wait_done(struct mosctl_nl *ev, struct mig_wait *w, const char *id)
 	return rc;
 }
 
+bool mosctl_move_interrupted(void)
+{
+	return interrupted;
+}
+
+int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	int err;
+
+	if (mosctl_nl_connect(ev))
+		return -1;
+	if (mosctl_nl_connect(req)) {
+		mosctl_nl_close(ev);
+		return -1;
+	}
+	/* listen first: a move may end before its request's reply is read */
+	err = mosctl_nl_subscribe_events(ev);
+	if (err) {
+		mosctl_nl_perror(ev, "listening for events", err);
+		mosctl_moves_close(req, ev);
+		return -1;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return 0;
+}
+
+void mosctl_moves_close(struct mosctl_nl *req, struct mosctl_nl *ev)
+{
+	mosctl_nl_close(req);
+	mosctl_nl_close(ev);
+}
+
+int mosctl_move(struct mosctl_nl *req, struct mosctl_nl *ev, const char *what,
+		uint32_t home, uint32_t num, uint32_t to, bool finish, FILE *out)
+{
+	struct mig_wait w = { .id = 0 };
+	char id[32], dur[32];
+	int err;
+
+	snprintf(id, sizeof(id), "%" PRIu32 ".%" PRIu32, home, num);
+	err = mosctl_nl_migrate(req, home, num, to, &w.id);
+	if (err) {
+		char where[96];
+
+		snprintf(where, sizeof(where), "%s: job %s to node %" PRIu32, what, id, to);
+		mosctl_nl_perror(req, where, err);
+		return -1;
+	}
+	if (wait_done(ev, &w, id, finish))
+		return -1;
+	mosctl_fmt_duration(dur, sizeof(dur), w.ev.duration_us);
+	if (w.ev.mig_outcome == MOSIX_MIG_OUTCOME_COMMITTED) {
+		fprintf(out, "%sjob %s moved from node %" PRIu32 " to node %" PRIu32 " (%s)\n",
+			out == stderr ? "mosctl: " : "", id, w.ev.mig_from, w.ev.mig_to, dur);
+		fflush(out);
+		return 0;
+	}
+	fprintf(out, "%sjob %s stayed on node %" PRIu32 ": ", out == stderr ? "mosctl: " : "",
+		id, w.ev.mig_from);
+	print_reason(out, w.ev.mig_reason, w.ev.mig_from, w.ev.mig_to);
+	fprintf(out, " (%s)\n", dur);
+	fflush(out);
+	return 1;
+}
+
 int mosctl_cmd_migrate(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigaction sa = { .sa_handler = on_interrupt };
-	struct mig_wait w = { .id = 0 };
 	struct mosctl_nl ev, req;
 	uint32_t home, num, to;
 	const char *id, *where;
-	char dur[32];
-	int c, err, ret = MOSCTL_EXIT_FAIL;
+	int c, ret;
 
 	optind = 0;
 	opterr = 0;
@@ -244,43 +313,9 @@ int mosctl_cmd_migrate(int argc, char **argv)
 		return mosctl_usage("migrate", "'%s' is not a node: a PE (1..65535) or home", where);
 	}
 
-	if (mosctl_nl_connect(&ev))
+	if (mosctl_moves_open(&req, &ev))
 		return MOSCTL_EXIT_FAIL;
-	if (mosctl_nl_connect(&req)) {
-		mosctl_nl_close(&ev);
-		return MOSCTL_EXIT_FAIL;
-	}
-	/* listen first: the move may end before the request's reply is read */
-	err = mosctl_nl_subscribe_events(&ev);
-	if (err) {
-		mosctl_nl_perror(&ev, "migrate: listening for events", err);
-		goto out;
-	}
-	err = mosctl_nl_migrate(&req, home, num, to, &w.id);
-	if (err) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "migrate: job %s to node %" PRIu32, id, to);
-		mosctl_nl_perror(&req, what, err);
-		goto out;
-	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	if (wait_done(&ev, &w, id))
-		goto out;
-	mosctl_fmt_duration(dur, sizeof(dur), w.ev.duration_us);
-	if (w.ev.mig_outcome == MOSIX_MIG_OUTCOME_COMMITTED) {
-		printf("job %s moved from node %" PRIu32 " to node %" PRIu32 " (%s)\n", id,
-		       w.ev.mig_from, w.ev.mig_to, dur);
-		ret = MOSCTL_EXIT_OK;
-	} else {
-		printf("job %s stayed on node %" PRIu32 ": ", id, w.ev.mig_from);
-		print_reason(stdout, w.ev.mig_reason, w.ev.mig_from, w.ev.mig_to);
-		printf(" (%s)\n", dur);
-	}
-out:
-	mosctl_nl_close(&req);
-	mosctl_nl_close(&ev);
-	return ret;
+	ret = mosctl_move(&req, &ev, "migrate", home, num, to, false, stdout);
+	mosctl_moves_close(&req, &ev);
+	return ret ? MOSCTL_EXIT_FAIL : MOSCTL_EXIT_OK;
 }

@@ -96,6 +96,12 @@ int mosctl_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* the usage error for what getopt_long() returned as c ('?' or ':') */
 int mosctl_bad_option(const char *cmd, char **argv, int c);
+/*
+ * A verb whose only option is --help, with at most max_args arguments: -1 to
+ * go on (they are argv[optind..]), else the exit status (help shown, or a
+ * usage error said).
+ */
+int mosctl_help_only(int argc, char **argv, int max_args);
 /* the help of command cmd (NULL: of mosctl) to f */
 void mosctl_help(const char *cmd, FILE *f);
 /* each command: argv[0] is its name; returns an exit status */
@@ -336,6 +342,23 @@ int mosctl_nl_parse_mig_work(const struct nlmsghdr *nlh, struct mosctl_mig_work 
 /* MOSIX_CMD_MIGRATE: the move's id in *id (its end is a MIG_DONE event) */
 int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 		      uint32_t to, uint64_t *id);
+
+/* migrate.c: moves, for migrate and run --node */
+/* the request and event sockets, the events subscribed, SIGINT/SIGTERM caught: 0 or -1 */
+int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev);
+void mosctl_moves_close(struct mosctl_nl *req, struct mosctl_nl *ev);
+/*
+ * Moves job HOME.NUM to node to and prints how it went on out ("job H.N
+ * moved from node A to node B (T)" or "... stayed on node A: why (T)"; on
+ * stderr after "mosctl: "), with the
+ * progress on a terminal: 0 moved, 1 stayed, -1 an error (printed; what
+ * names the command). A SIGINT or SIGTERM ends the wait (-1) unless finish:
+ * then the move's end is waited for.
+ */
+int mosctl_move(struct mosctl_nl *req, struct mosctl_nl *ev, const char *what,
+		uint32_t home, uint32_t num, uint32_t to, bool finish, FILE *out);
+/* a SIGINT or SIGTERM came since mosctl_moves_open() */
+bool mosctl_move_interrupted(void);
 
 /* jobs.c: the registry read from userspace (ps, wait) */
 /* a wait(2) status: "exited 3", "killed by SIGTERM", "killed by SIGSEGV (core dumped)" */

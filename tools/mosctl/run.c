@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "mosctl.h"
 
 extern char **environ;
@@ -149,11 +150,63 @@ static void forward(int conn, int sig)
 		kill(getpid(), SIGSTOP);
 }
 
+/*
+ * --node PE: the job, started here, moves there at once (its first output
+ * may come from here). The line saying how it went is on stderr; a job that
+ * cannot move runs on here. 0 moved or stayed, -1 could not ask.
+ */
+static int move_to(uint32_t home, uint32_t num, uint32_t pe)
+{
+	struct mosctl_nl req, ev;
+	int r;
+
+	if (mosctl_moves_open(&req, &ev))
+		return -1;
+	r = mosctl_move(&req, &ev, "run --node", home, num, pe, true, stderr);
+	mosctl_moves_close(&req, &ev);
+	return r < 0 ? -1 : 0;
+}
+
+/* the same beside the relay: in a child of its own, so stdio goes on meanwhile */
+static pid_t move_beside(int conn, uint32_t home, uint32_t num, uint32_t pe)
+{
+	pid_t pid = fork();
+	unsigned int i;
+
+	if (pid < 0) {
+		mosctl_err("run: --node %" PRIu32 ": fork: %s; job %" PRIu32 ".%" PRIu32
+			   " runs here", pe, strerror(errno), home, num);
+		return -1;
+	}
+	if (pid)
+		return pid;
+	/* (the job's signals are the parent's to forward; this one waits the move out) */
+	close(conn);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	for (i = 0; i < NR_FORWARDED; i++)
+		signal(forwarded[i], SIG_DFL);
+	_exit(move_to(home, num, pe) ? MOSCTL_EXIT_FAIL : MOSCTL_EXIT_OK);
+}
+
+/* this node's PE, 0 if it cannot be read */
+static uint32_t self_pe(void)
+{
+	char buf[16];
+	uint32_t pe = 0;
+
+	if (mosctl_configfs_read_quiet("pe", buf, sizeof(buf)) ||
+	    mosix_parse_decimal(buf, strlen(buf), MOSIX_PE_MAX, &pe))
+		return 0;
+	return pe;
+}
+
 int mosctl_cmd_run(int argc, char **argv)
 {
-	enum { OPT_NAME = 256 };
+	enum { OPT_NAME = 256, OPT_NODE };
 	static const struct option options[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "node", required_argument, NULL, OPT_NODE },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "error", required_argument, NULL, 'e' },
@@ -164,7 +217,8 @@ int mosctl_cmd_run(int argc, char **argv)
 	int fds[MOSCTL_REQ_FDS] = { -1, -1, -1, -1 };
 	bool detach = false, started = false;
 	int c, conn = -1, ret = MOSCTL_EXIT_FAIL, i;
-	uint32_t home = 0, num = 0;
+	uint32_t home = 0, num = 0, node = 0;
+	pid_t mover = -1;
 	uint64_t sigign = 0;
 	struct sigaction sa;
 	mode_t mask;
@@ -180,6 +234,11 @@ int mosctl_cmd_run(int argc, char **argv)
 			if (mosix_job_name_check(optarg, strlen(optarg), &reason))
 				return mosctl_usage("run", "--name '%s': %s", optarg, reason);
 			name = optarg;
+			break;
+		case OPT_NODE:
+			if (mosix_parse_decimal(optarg, strlen(optarg), MOSIX_PE_MAX, &node) || !node)
+				return mosctl_usage("run", "--node '%s': not a node (a PE, 1..65535)",
+						    optarg);
 			break;
 		case 'd':
 			detach = true;
@@ -309,11 +368,18 @@ int mosctl_cmd_run(int argc, char **argv)
 			started = true;
 			home = m.a;
 			num = m.b;
+			if (node == home || node == self_pe())
+				node = 0;
 			if (detach) {
 				printf("%" PRIu32 ".%" PRIu32 "\n", home, num);
+				fflush(stdout);
+				if (node)
+					move_to(home, num, node);
 				ret = MOSCTL_EXIT_OK;
 				break;
 			}
+			if (node)
+				mover = move_beside(conn, home, num, node);
 		} else if (m.type == MOSCTL_MSG_ERROR) {
 			mosctl_err("run: %s", m.text);
 			/* an exec failure comes with the job's status after it */
@@ -325,6 +391,12 @@ int mosctl_cmd_run(int argc, char **argv)
 		}
 	}
 out:
+	/* (the job ended or went on without us: its --node move's report is moot) */
+	if (mover > 0 && !waitpid(mover, NULL, WNOHANG)) {
+		kill(mover, SIGKILL);
+		while (waitpid(mover, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	for (i = 0; i < MOSCTL_REQ_FDS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

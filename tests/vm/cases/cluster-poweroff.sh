@@ -25,9 +25,11 @@ t_poweroff_after_a_rollback_still_sends_the_leave_notice() {
 		local p=/sys/module/mosix/parameters
 		echo daemons > $p/fault_stage
 		echo info > $p/fault_stall
-		(sleep 8; echo > $p/fault_stall) &
+		# (not a child of this shell: its end would be a SIGCHLD to the writer,
+		# and a signal aborts the shutdown with EINTR)
+		setsid -f sh -c "sleep 8; echo > $p/fault_stall"
 		write_expect "$CFG/pe" 0 EIO
-		wait
+		wait_for 10 sh -c "[ -z \"\$(cat $p/fault_stall)\" ]" || fail "fault_stall still $(<$p/fault_stall)"
 		[ "$(<"$CFG/state")" = up ] || fail "not up after the rollback"
 		[ "$(<"$CFG/last_shutdown")" = "rolled-back stage=daemons error=EIO" ] ||
 			fail "last_shutdown $(<"$CFG/last_shutdown")"

@@ -143,9 +143,11 @@ t_node3_shutdown_failing_at_transport_rolls_back_and_stays_up() {
 		local p=/sys/module/mosix/parameters
 		echo transport > $p/fault_stage
 		echo info > $p/fault_stall
-		(sleep 8; echo > $p/fault_stall) &
+		# (not a child of this shell: its end would be a SIGCHLD to the writer,
+		# and a signal aborts the shutdown with EINTR)
+		setsid -f sh -c "sleep 8; echo > $p/fault_stall"
 		write_expect "$CFG/pe" 0 EIO
-		wait
+		wait_for 10 sh -c "[ -z \"\$(cat $p/fault_stall)\" ]" || fail "fault_stall still $(<$p/fault_stall)"
 		[ "$(<"$CFG/last_shutdown")" = "rolled-back stage=transport error=EIO" ] ||
 			fail "last_shutdown $(<"$CFG/last_shutdown")"
 		barrier rolled-back
