@@ -23,8 +23,9 @@
 #             with it measured 85 minutes (2026-12-01), over the 75-minute budget: it
 #             joins make check once the boots are cheaper
 #   vm-debug  both boots again on the debug kernel (tests/debug-kernel/: KASAN, lockdep,
-#             kmemleak, KFENCE, ...), but for the case files with DEBUG_KERNEL=debug-check
-#             (the criu moves: minutes each there; make debug-check runs them): it
+#             kmemleak, KFENCE, ...; debug objects off: no_debug_objects), but for the
+#             case files with DEBUG_KERNEL=debug-check (the criu moves, minutes each
+#             there; the CLI's and the unit's: make debug-check runs them): it
 #             builds in the background from the start
 #             (cached under /var/cache/mosix: seconds; on a fresh machine about 13
 #             minutes, beside the phases above); then, still in the background,
@@ -420,8 +421,10 @@ if want vm-debug; then
 		echo $? > "$out/debug-prepare.rc"
 		since "$s" > "$out/debug-prepare.secs"
 		if [ "$(cat "$out/debug-prepare.rc")" = 0 ]; then
-			say "debug kernel ready: its single-guest boot starts"
-			VM_RUN_MAX=$debug_max vm_single "$debug_kver"
+			debug_boot_files "${single[@]}"
+			single=("${debug_files[@]}")
+			say "debug kernel ready: its single-guest boot starts (not the ${#debug_check_only[@]} DEBUG_KERNEL=debug-check files: make debug-check)"
+			MOSIX_VM_DEBUG_OBJECTS=0 VM_RUN_MAX=$debug_max vm_single "$debug_kver"
 		else
 			say "debug kernel: not ready (log: $out/debug-prepare.log)"
 		fi
@@ -515,7 +518,7 @@ if want vm-debug; then
 	debug_boot_files "${multi[@]}" "${multi_end[@]}"
 	if [ "$prc" = 0 ] && [ ${#debug_files[@]} -gt 0 ]; then
 		say "VM 3-node run on the debug kernel $debug_kver (not the ${#debug_check_only[@]} DEBUG_KERNEL=debug-check files: make debug-check)"
-		VM_RUN_MAX=$debug_max vm_run cluster "$debug_kver" "${debug_files[@]}"
+		MOSIX_VM_DEBUG_OBJECTS=0 VM_RUN_MAX=$debug_max vm_run cluster "$debug_kver" "${debug_files[@]}"
 	fi
 	wait "$debug_single_job"
 	wait "$debug_kernel_job"

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # mosctl start/shutdown/monitor against the real module (issue 4, mosctl part)
+# on the debug kernel only in make debug-check (mosctl start, shutdown, monitor:
+# userspace whose kernel paths shutdown.sh covers there; 150 s of that boot)
+DEBUG_KERNEL=debug-check
 CASE_TIMEOUT=120
 M=$MOSCTL
 PARAM=/sys/module/mosix/parameters

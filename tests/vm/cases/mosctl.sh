@@ -2,6 +2,9 @@
 # shellcheck shell=bash
 # mosctl against the real module: setpe -w/-r/-c/-off and status, small and
 # 65535-node tables, errors reported with the map line before the kernel is touched.
+# on the debug kernel only in make debug-check (the CLI: userspace whose kernel
+# paths configfs.sh and netlink.sh cover there; 330 s of that boot)
+DEBUG_KERNEL=debug-check
 
 add_local_addr 10.99.0.1 10.99.0.2 10.99.0.3 10.50.0.7 10.255.255.1
 
