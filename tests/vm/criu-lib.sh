@@ -90,7 +90,8 @@ grows() { local n; n=$(lines); wait_for 20 sh -c "[ \$(wc -l < $OUT) -gt $((n + 
 
 # start_job NAME CMD...: CMD as nobody's job through mosctl run on this node, its
 # output in $OUT; sets RUN (mosctl run's pid) and prints nothing; the id in $MOSIX_SCRATCH/NAME.id
-# (RUN_NODE=PE start_job ...: mosctl run --node PE, the job moves there at once)
+# (RUN_NODE=PE start_job ...: mosctl run --node PE, the job moves there at once: it
+# may be migrating already when ps is read)
 start_job() {
 	local name=$1
 	shift
@@ -99,7 +100,7 @@ start_job() {
 	dfl $AS_NOBODY "$MOSCTL" run ${RUN_NODE:+--node "$RUN_NODE"} --name "$name" -- "$@" > "$OUT" 2> /tmp/run.err &
 	RUN=$!
 	wait_for 20 sh -c "[ \$(wc -l < $OUT) -gt 2 ]" || fail "job $name says nothing: $(cat /tmp/run.err)"
-	"$MOSCTL" ps --json | jq -r --arg n "$name" '.[] | select(.name == $n and .state == "running") | .id' \
+	"$MOSCTL" ps --json | jq -r --arg n "$name" '.[] | select(.name == $n and (.state == "running" or .state == "migrating")) | .id' \
 		> "$MOSIX_SCRATCH/$name.id"
 	[ -s "$MOSIX_SCRATCH/$name.id" ] || fail "no job $name in ps: $("$MOSCTL" ps)"
 }
