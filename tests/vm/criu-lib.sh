@@ -80,6 +80,23 @@ migrate_ok() {
 	log "migrate $1 $2: $out"
 }
 
+# migrate_on_tty ID PE: mosctl migrate ID PE on a terminal (script's pty), as a user
+# watching the move would run it, with the kernel's events (mosctl monitor --json) in
+# /tmp/events.json meanwhile; fails unless it exits 0. TTY_OUT: what the terminal showed,
+# one line per carriage return, without the bare clear-line lines
+migrate_on_tty() {
+	local mon ts=/tmp/migrate.ts
+	"$MOSCTL" monitor --json > /tmp/events.json &
+	mon=$!
+	sleep 0.5
+	script -qec "$MOSCTL migrate $1 $2" "$ts" < /dev/null > /dev/null ||
+		fail "migrate $1 $2 (on a terminal): $(tr '\r' '\n' < "$ts")"
+	kill "$mon"
+	wait "$mon"
+	TTY_OUT=$(tr '\r' '\n' < "$ts" | grep -v '^.\[K$')
+	log "migrate $1 $2 on a terminal: $(tail -n 4 <<< "$TTY_OUT" | tr '\n' '|')"
+}
+
 # the counter's output so far is 0..N-1, in order, nothing missing or twice
 counter_continuous() {
 	awk 'NR - 1 != $1 { print "line " NR " is " $1; bad = 1; exit } END { exit bad }' "$OUT" ||

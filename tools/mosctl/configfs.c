@@ -240,3 +240,14 @@ int mosctl_configfs_read_u32(const char *file, uint32_t max, uint32_t *val)
 	free(text);
 	return err ? -EINVAL : 0;
 }
+
+uint32_t mosctl_self_pe(void)
+{
+	char buf[16];
+	uint32_t pe = 0;
+
+	if (mosctl_configfs_read_quiet("pe", buf, sizeof(buf)) ||
+	    mosix_parse_decimal(buf, strlen(buf), MOSIX_PE_MAX, &pe))
+		return 0;
+	return pe;
+}

@@ -14,8 +14,9 @@
 static int set_block(int argc, char **argv, bool block)
 {
 	const char *cmd = argv[0];
-	char was[16] = "", pe[16] = "";
+	char was[16] = "", pe[16] = "(off)";
 	int ret = mosctl_help_only(argc, argv, 0);
+	uint32_t self;
 
 	if (ret >= 0)
 		return ret;
@@ -23,8 +24,9 @@ static int set_block(int argc, char **argv, bool block)
 	mosctl_configfs_read_quiet("block", was, sizeof(was));
 	if (mosctl_configfs_write("block", block ? "1" : "0", 1, cmd))
 		return MOSCTL_EXIT_FAIL;
-	if (mosctl_configfs_read_quiet("pe", pe, sizeof(pe)) || !strcmp(pe, "0"))
-		snprintf(pe, sizeof(pe), "(off)");
+	self = mosctl_self_pe();
+	if (self)
+		snprintf(pe, sizeof(pe), "%u", self);
 	if (block)
 		printf("node %s takes no new guests%s; the guests running here stay\n", pe,
 		       !strcmp(was, "1") ? " (it was blocked already)" : "");

@@ -213,9 +213,10 @@ bool mosctl_move_interrupted(void)
 	return interrupted;
 }
 
-int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev)
+int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev, const char *what)
 {
 	struct sigaction sa = { .sa_handler = on_interrupt };
+	char where[64];
 	int err;
 
 	if (mosctl_nl_connect(ev))
@@ -227,7 +228,8 @@ int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev)
 	/* listen first: a move may end before its request's reply is read */
 	err = mosctl_nl_subscribe_events(ev);
 	if (err) {
-		mosctl_nl_perror(ev, "listening for events", err);
+		snprintf(where, sizeof(where), "%s: listening for events", what);
+		mosctl_nl_perror(ev, where, err);
 		mosctl_moves_close(req, ev);
 		return -1;
 	}
@@ -313,7 +315,7 @@ int mosctl_cmd_migrate(int argc, char **argv)
 		return mosctl_usage("migrate", "'%s' is not a node: a PE (1..65535) or home", where);
 	}
 
-	if (mosctl_moves_open(&req, &ev))
+	if (mosctl_moves_open(&req, &ev, "migrate"))
 		return MOSCTL_EXIT_FAIL;
 	ret = mosctl_move(&req, &ev, "migrate", home, num, to, false, stdout);
 	mosctl_moves_close(&req, &ev);

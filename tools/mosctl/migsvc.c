@@ -829,22 +829,6 @@ static int target_restore(struct target *g, char *why, size_t wsize)
 	return 0;
 }
 
-/* this node's PE, 0 if unknown */
-static uint32_t self_pe(void)
-{
-	struct mosctl_status st;
-	struct mosctl_nl nl;
-	uint32_t pe = 0;
-
-	if (mosctl_nl_open(&nl))
-		return 0;
-	memset(&st, 0, sizeof(st));
-	if (!mosctl_nl_get_status(&nl, &st))
-		pe = st.pe;
-	mosctl_nl_close(&nl);
-	return pe;
-}
-
 /* the ticket of the job's end here, for its next move */
 static void target_write_ticket(struct target *g)
 {
@@ -924,7 +908,7 @@ static void target_relay(struct target *g)
 {
 	static char buf[MOSCTL_RELAY_CHUNK];
 	bool home_done = false, discarded = false;
-	uint32_t self = self_pe();
+	uint32_t self = mosctl_self_pe();
 	char err[200];
 
 	/*
@@ -1644,7 +1628,7 @@ void mosctl_migsvc_run(uint16_t port)
  */
 static int hook_ask_kernel(const char *job)
 {
-	uint32_t home, num, self = self_pe();
+	uint32_t home, num, self = mosctl_self_pe();
 	char extra;
 
 	if (!job || sscanf(job, "%" SCNu32 ".%" SCNu32 "%c", &home, &num, &extra) != 2) {

@@ -113,6 +113,8 @@ int mosctl_cmd_getspeed(int argc, char **argv);
 int mosctl_cmd_whois(int argc, char **argv);
 int mosctl_cmd_block(int argc, char **argv);
 int mosctl_cmd_noblock(int argc, char **argv);
+int mosctl_cmd_expel(int argc, char **argv);
+int mosctl_cmd_bring(int argc, char **argv);
 int mosctl_cmd_shutdown(int argc, char **argv);
 int mosctl_cmd_monitor(int argc, char **argv);
 int mosctl_cmd_start(int argc, char **argv);
@@ -142,6 +144,8 @@ int mosctl_configfs_read_u32(const char *file, uint32_t max, uint32_t *val);
  * blanks around them removed, NUL-terminated in buf. 0 or -errno.
  */
 int mosctl_configfs_read_quiet(const char *file, char *buf, size_t size);
+/* this node's PE from configfs, 0 if it is off or cannot be read */
+uint32_t mosctl_self_pe(void);
 /* what errno err means for a write of value to FILE, or NULL */
 const char *mosctl_configfs_explain(const char *file, int err,
 				    const char *value, char *buf, size_t size);
@@ -344,8 +348,11 @@ int mosctl_nl_migrate(struct mosctl_nl *nl, uint32_t home, uint32_t num,
 		      uint32_t to, uint64_t *id);
 
 /* migrate.c: moves, for migrate and run --node */
-/* the request and event sockets, the events subscribed, SIGINT/SIGTERM caught: 0 or -1 */
-int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev);
+/*
+ * the request and event sockets, the events subscribed, SIGINT/SIGTERM
+ * caught: 0, or -1 with the error printed (what names the command)
+ */
+int mosctl_moves_open(struct mosctl_nl *req, struct mosctl_nl *ev, const char *what);
 void mosctl_moves_close(struct mosctl_nl *req, struct mosctl_nl *ev);
 /*
  * Moves job HOME.NUM to node to and prints how it went on out ("job H.N

@@ -160,7 +160,7 @@ static int move_to(uint32_t home, uint32_t num, uint32_t pe)
 	struct mosctl_nl req, ev;
 	int r;
 
-	if (mosctl_moves_open(&req, &ev))
+	if (mosctl_moves_open(&req, &ev, "run --node"))
 		return -1;
 	r = mosctl_move(&req, &ev, "run --node", home, num, pe, true, stderr);
 	mosctl_moves_close(&req, &ev);
@@ -187,18 +187,6 @@ static pid_t move_beside(int conn, uint32_t home, uint32_t num, uint32_t pe)
 	for (i = 0; i < NR_FORWARDED; i++)
 		signal(forwarded[i], SIG_DFL);
 	_exit(move_to(home, num, pe) ? MOSCTL_EXIT_FAIL : MOSCTL_EXIT_OK);
-}
-
-/* this node's PE, 0 if it cannot be read */
-static uint32_t self_pe(void)
-{
-	char buf[16];
-	uint32_t pe = 0;
-
-	if (mosctl_configfs_read_quiet("pe", buf, sizeof(buf)) ||
-	    mosix_parse_decimal(buf, strlen(buf), MOSIX_PE_MAX, &pe))
-		return 0;
-	return pe;
 }
 
 int mosctl_cmd_run(int argc, char **argv)
@@ -368,7 +356,7 @@ int mosctl_cmd_run(int argc, char **argv)
 			started = true;
 			home = m.a;
 			num = m.b;
-			if (node == home || node == self_pe())
+			if (node == home || node == mosctl_self_pe())
 				node = 0;
 			if (detach) {
 				printf("%" PRIu32 ".%" PRIu32 "\n", home, num);

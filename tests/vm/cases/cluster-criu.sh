@@ -100,18 +100,10 @@ t_home_moves_its_job_wherever_it_runs() {
 		grows || fail "no output from node 2"
 		# from home, while it runs on node 2, on a terminal (script's pty): the
 		# progress node 2 sends home (PROGRESS messages) shows there as the move's
-		"$MOSCTL" monitor --json > /tmp/events.json &
-		local mon=$! ts=/tmp/migrate.ts
-		sleep 0.5
-		script -qec "$MOSCTL migrate $id 3" "$ts" < /dev/null > /dev/null ||
-			fail "migrate $id 3 from home (on a terminal): $(tr '\r' '\n' < "$ts")"
-		kill "$mon"
-		wait "$mon"
-		out=$(tr '\r' '\n' < "$ts" | grep -v '^.\[K$')
-		log "from home: $(tail -n 4 <<< "$out" | tr '\n' '|')"
-		grep -q "moved from node 2 to node 3" <<< "$out" || fail "migrate from home said: $out"
-		grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of [0-9.]+ [KM]iB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" <<< "$out" ||
-			fail "no progress line at home: $out"
+		migrate_on_tty "$id" 3
+		grep -q "moved from node 2 to node 3" <<< "$TTY_OUT" || fail "migrate from home said: $TTY_OUT"
+		grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of [0-9.]+ [KM]iB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" <<< "$TTY_OUT" ||
+			fail "no progress line at home: $TTY_OUT"
 		# home's events: the move's progress, dumping first, the stream's bytes all sent
 		jq -e -s --arg id "$id" 'map(select(.event == "mig-progress" and .job == $id)) |
 			length > 0 and (.[0].phase == "dumping") and
@@ -257,17 +249,10 @@ t_a_64_MiB_job_moves_with_its_memory_intact() {
 		[[ $before == "67108864 "* ]] || fail "the job says $before"
 		# on a terminal (script's pty), migrate shows the move's progress; the
 		# kernel's mig-progress events carry it
-		"$MOSCTL" monitor --json > /tmp/events.json &
-		local mon=$! ts=/tmp/migrate.ts
-		sleep 0.5
-		script -qec "$MOSCTL migrate $id 2" "$ts" < /dev/null > /dev/null ||
-			fail "migrate (on a terminal): $(tr '\r' '\n' < "$ts")"
-		kill "$mon"
-		wait "$mon"
-		log "migrate on a terminal: $(tr '\r' '\n' < "$ts" | grep -v '^.\[K$' | tail -n 4 | tr '\n' '|')"
-		grep -q "moved from node 1 to node 2" "$ts" || fail "migrate: $(tr '\r' '\n' < "$ts")"
-		tr '\r' '\n' < "$ts" | grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of 6[4-9]\.[0-9] MiB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" ||
-			fail "no progress line: $(tr '\r' '\n' < "$ts")"
+		migrate_on_tty "$id" 2
+		grep -q "moved from node 1 to node 2" <<< "$TTY_OUT" || fail "migrate: $TTY_OUT"
+		grep -Eq "^.\[Kjob $id: (dumping|streaming [0-9.]+ of 6[4-9]\.[0-9] MiB.*|restoring) \([1-9][0-9]*\.[0-9] s\)" <<< "$TTY_OUT" ||
+			fail "no progress line: $TTY_OUT"
 		# the stream's progress, from 0 to all of the images (64 MiB and more)
 		jq -e -s --arg id "$id" 'map(select(.event == "mig-progress" and .job == $id)) |
 			(map(select(.phase == "streaming" and .done_bytes == 0)) | length) == 1 and
