@@ -89,7 +89,13 @@ t_a_counter_moves_1_2_3_home_with_continuous_output() {
 # moves it and says how it went; another user cannot; another node cannot ask
 t_home_moves_its_job_wherever_it_runs() {
 	join_all
-	helper_up
+	# (node 3's restores pause 2 s, so that the move 2 -> 3 lasts past the second after
+	# which mosctl migrate draws its progress: on an idle host it took 1.0 s)
+	if [ "$MOSIX_NODE" = 3 ]; then
+		helper_up MOSCTL_MIG_TEST_PAUSE=restore MOSCTL_MIG_TEST_PAUSE_S=2
+	else
+		helper_up
+	fi
 	local id out rc
 	case $MOSIX_NODE in
 	1)
@@ -160,6 +166,8 @@ t_home_moves_its_job_wherever_it_runs() {
 t_a_job_ending_elsewhere_delivers_its_status_home() {
 	join_all
 	helper_up
+	# (node 2's helper up before the job moves there at once)
+	barrier helpers 60
 	local id rc=0
 	case $MOSIX_NODE in
 	1)
