@@ -758,7 +758,8 @@ static u16 refusal(const struct mosix_mig_msg *in)
 		return MOSIX_MIG_R_STOPPING;
 	if (state != MOSIX_STATE_UP)
 		return MOSIX_MIG_R_NOT_UP;
-	if (mosix_mig_guests_blocked() || mosix_mig_blocked())
+	/* a blocked node takes no guests, but its own jobs come home */
+	if ((mosix_mig_guests_blocked() || mosix_mig_blocked()) && in->home_pe != in->to_pe)
 		return MOSIX_MIG_R_BLOCKED;
 	if (!in->uid && !READ_ONCE(mosix_mig_allow_root))
 		return MOSIX_MIG_R_ROOT_REFUSED;

@@ -114,8 +114,9 @@ static const struct command commands[] = {
 		.help = "  -h, --help       show this help\n"
 			"\n"
 			"Writes 1 to configfs's block: offers of jobs from other nodes are\n"
-			"answered \"blocked\" from now on; the guests running here stay (mosctl\n"
-			"noblock undoes it). Needs CAP_SYS_ADMIN.\n",
+			"answered \"blocked\" from now on; the guests running here stay, and\n"
+			"this node's own jobs still come home (mosctl noblock undoes it). Needs\n"
+			"CAP_SYS_ADMIN.\n",
 	},
 	{
 		.name = "noblock",
@@ -126,6 +127,35 @@ static const struct command commands[] = {
 			"\n"
 			"Writes 0 to configfs's block: this node takes guests again (if it is up\n"
 			"and has a migration helper with a working criu). Needs CAP_SYS_ADMIN.\n",
+	},
+	{
+		.name = "expel",
+		.fn = mosctl_cmd_expel,
+		.summary = "send every guest running here away, and take no new ones",
+		.usage = "expel",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Blocks new guests (as mosctl block), then moves each guest running\n"
+			"here, one at a time: home if its home is up, else (or if home refuses)\n"
+			"to the other up nodes, the least loaded per CPU first. Prints a line per\n"
+			"move (job, from, to, time) or per refusal (why), then how many moved.\n"
+			"A guest no node takes stays here. Ctrl-C stops after the move under way:\n"
+			"what moved stays where it now runs, the rest runs on here. Needs root.\n"
+			"Exit status: 0 if every guest moved (or there were none), 1 otherwise.\n",
+	},
+	{
+		.name = "bring",
+		.fn = mosctl_cmd_bring,
+		.summary = "call every job of this node home",
+		.usage = "bring",
+		.help = "  -h, --help       show this help\n"
+			"\n"
+			"Moves each job whose home is this node and that runs elsewhere back\n"
+			"here, one at a time, printing a line per job (moved, or why it stayed).\n"
+			"A user brings their own jobs; root brings all. Ctrl-C stops after the\n"
+			"move under way. New jobs start here, and stay unless moved (mosctl run\n"
+			"--node, mosctl migrate). Exit status: 0 if every job came home (or none\n"
+			"was away), 1 otherwise.\n",
 	},
 	{
 		.name = "shutdown",

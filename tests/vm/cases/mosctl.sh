@@ -154,3 +154,44 @@ t_block_and_noblock_set_whether_guests_are_taken() {
 	out=$($MOSCTL block 2>&1) || rc=$?
 	[ "$rc" = 1 ] && [[ $out == *"is the mosix module loaded?"* ]] || fail "block without the module: exit $rc: $out"
 }
+
+# expel and bring with nothing to move (cluster-expel.sh moves real jobs): the
+# summaries, expel's block, a user refused, bad command lines, no module
+t_expel_and_bring_with_nothing_to_move_and_their_errors() {
+	local out rc=0
+	out=$($MOSCTL expel 2>&1) || rc=$?
+	[ "$rc" = 1 ] && [ "$out" = "mosctl: expel: this node is not up (pe is 0 or unreadable)" ] ||
+		fail "expel without the module: exit $rc: $out"
+	load_mosix
+	set_test_key
+	printf '1 10.99.0.1 3\n' > /tmp/m.map
+	rc=0
+	out=$($MOSCTL bring 2>&1) || rc=$?
+	[ "$rc" = 1 ] && [[ $out == *"bring: this node is not up"* ]] || fail "bring while off: exit $rc: $out"
+	$MOSCTL setpe -w -f /tmp/m.map -p 2 || fail "setpe -w failed"
+	# not root: expel cannot block, and changes nothing
+	rc=0
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$MOSCTL" expel 2>&1) || rc=$?
+	[ "$rc" = 1 ] && [[ $out == *"expel: "*"/block: Permission denied"* ]] ||
+		fail "expel as nobody: exit $rc: $out"
+	[ "$(<"$CFG/block")" = 0 ] || fail "block changed by a refused expel"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$MOSCTL" bring 2>&1) ||
+		fail "bring as nobody: $out"
+	[ "$out" = "bring: no jobs of yours elsewhere" ] || fail "bring as nobody said: $out"
+	rc=0
+	out=$($MOSCTL expel now 2>&1) || rc=$?
+	[ "$rc" = 2 ] && [[ $out == *"unexpected argument 'now'"* ]] || fail "expel now: exit $rc: $out"
+	rc=0
+	out=$($MOSCTL bring --all 2>&1) || rc=$?
+	[ "$rc" = 2 ] || fail "bring --all: exit $rc: $out"
+	[ "$(<"$CFG/block")" = 0 ] || fail "block changed by a bad command line"
+	out=$($MOSCTL expel) || fail "expel failed: $out"
+	[ "$out" = $'expel: no guests here\nnode 2 takes no new guests (mosctl noblock undoes it)' ] ||
+		fail "expel said: $out"
+	[ "$(<"$CFG/block")" = 1 ] || fail "expel did not block"
+	out=$($MOSCTL bring) || fail "bring failed: $out"
+	[ "$out" = "bring: no jobs of this node elsewhere" ] || fail "bring said: $out"
+	$MOSCTL noblock > /dev/null || fail "noblock failed"
+	$MOSCTL setpe -off || fail "setpe -off failed"
+	unload_mosix
+}
