@@ -46,9 +46,15 @@ join() {
 	write_expect "$CFG/pe" "$MOSIX_NODE" OK
 }
 
-# others: the other nodes whose guests still run (one that ended its guest in an
-# earlier test, end_guest, is left out: see node_ended)
-others() { local n; for n in 1 2 3; do [ "$n" = "$MOSIX_NODE" ] || node_ended "$n" || echo "$n"; done; }
+# others: the other nodes of this boot (MOSIX_NODES: 3, or 2 for make bench's move)
+# whose guests still run (one that ended its guest in an earlier test, end_guest, is
+# left out: see node_ended)
+others() {
+	local n
+	for ((n = 1; n <= ${MOSIX_NODES:-3}; n++)); do
+		[ "$n" = "$MOSIX_NODE" ] || node_ended "$n" || echo "$n"
+	done
+}
 
 
 # join_all [KEY]: join, then wait until this node sees the others up (those whose guests
