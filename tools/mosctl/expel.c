@@ -22,7 +22,6 @@ struct counts {
 	unsigned int moved, stayed;
 };
 
-/* the up peers (not this node), least loaded per CPU first */
 static int by_load(const void *a, const void *b)
 {
 	const struct mosctl_node *x = a, *y = b;
@@ -34,6 +33,7 @@ static int by_load(const void *a, const void *b)
 	return x->pe < y->pe ? -1 : x->pe > y->pe;
 }
 
+/* the up peers (not this node) moved to the front, least loaded per CPU first */
 static size_t up_peers(struct mosctl_node *nodes, size_t n)
 {
 	size_t i, k = 0;
@@ -142,26 +142,34 @@ int mosctl_cmd_expel(int argc, char **argv)
 	struct mosctl_job *jobs = NULL;
 	struct mosctl_nl req, ev;
 	struct counts c = { 0, 0 };
-	size_t nj, nn = 0, np, i, total = 0;
+	size_t nj = 0, nn = 0, np, i, total = 0;
 	int ret = mosctl_help_only(argc, argv, 0);
+	char was[16] = "";
 	uint32_t self;
 
 	if (ret >= 0)
 		return ret;
 	self = self_up("expel");
-	if (!self)
+	if (!self || mosctl_moves_open(&req, &ev, "expel"))
 		return MOSCTL_EXIT_FAIL;
-	/* no new guests first: none may arrive behind the ones sent away */
-	if (mosctl_configfs_write("block", "1", 1, "expel"))
+	/*
+	 * No new guests first, so that none arrives behind the ones read below;
+	 * if they cannot be read, the block is undone: a failed expel changes nothing.
+	 */
+	mosctl_configfs_read_quiet("block", was, sizeof(was));
+	if (mosctl_configfs_write("block", "1", 1, "expel")) {
+		mosctl_moves_close(&req, &ev);
 		return MOSCTL_EXIT_FAIL;
-	if (read_state("expel", &jobs, &nj, &nodes, &nn))
-		return MOSCTL_EXIT_FAIL;
-	np = up_peers(nodes, nn);
-	if (mosctl_moves_open(&req, &ev, "expel")) {
+	}
+	if (read_state("expel", &jobs, &nj, &nodes, &nn)) {
+		if (strcmp(was, "1"))
+			mosctl_configfs_write("block", "0", 1, "expel");
+		mosctl_moves_close(&req, &ev);
 		free(jobs);
 		free(nodes);
 		return MOSCTL_EXIT_FAIL;
 	}
+	np = up_peers(nodes, nn);
 	for (i = 0; i < nj; i++) {
 		const struct mosctl_job *j = &jobs[i];
 

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "mosctl.h"
@@ -26,7 +27,7 @@ static int set_block(int argc, char **argv, bool block)
 		return MOSCTL_EXIT_FAIL;
 	self = mosctl_self_pe();
 	if (self)
-		snprintf(pe, sizeof(pe), "%u", self);
+		snprintf(pe, sizeof(pe), "%" PRIu32, self);
 	if (block)
 		printf("node %s takes no new guests%s; the guests running here stay\n", pe,
 		       !strcmp(was, "1") ? " (it was blocked already)" : "");
